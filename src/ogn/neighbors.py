@@ -1,0 +1,126 @@
+"""Neighbor lists built on the host with a k-d tree, used inside jit with fixed shapes.
+
+Two layouts of the same pair search:
+
+* the *dense* layout, ``idx`` of shape (N, capacity): row i lists every j != i within
+  ``cutoff + skin`` of i (minimum image), padded with the out-of-range index N. MD potentials
+  use it: per-atom sums are row reductions, which are fast on CPU and GPU (no scatter).
+* the *edge* layout, ``senders, receivers`` of shape (capacity,), one entry per ordered pair
+  (both directions), padded with N. The graph network uses it.
+
+Building on the host is exact: the pair count is known before the arrays are allocated, so a
+list never silently drops a pair. When the count exceeds the capacity the capacity grows (the
+caller's jitted functions then see a new shape and recompile once). A list stays valid while no
+atom has moved more than skin/2 since it was built (:func:`needs_rebuild`).
+"""
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .space import wrap_numpy
+
+
+class NeighborList(NamedTuple):
+    """Dense neighbor list (a pytree: pass it into jitted functions)."""
+
+    idx: jnp.ndarray  # (N, capacity) int32, padding = N
+    reference_position: jnp.ndarray  # (N, 3) positions (unwrapped) at build time
+
+
+def check_radius_fits_box(radius: float, box) -> None:
+    """Minimum image needs every interaction range to be at most half the box."""
+    half = 0.5 * float(np.min(box))
+    if radius > half * (1 + 1e-12):
+        raise ValueError(
+            f"search radius {radius:g} (cutoff + skin) exceeds half the smallest box side "
+            f"({half:g}); the minimum-image convention would miss pairs. Use a larger box "
+            f"(more atoms at the same density) or a smaller skin."
+        )
+
+
+def ordered_pairs(position, box, radius: float):
+    """All ordered pairs (i, j), i != j, with minimum-image distance < radius.
+
+    Host function (numpy in, numpy out). Returns ``senders, receivers`` sorted by sender
+    (then receiver), int64 arrays of equal length; both directions of each pair are present.
+    """
+    box = np.asarray(box, dtype=np.float64)
+    check_radius_fits_box(radius, box)
+    wrapped = wrap_numpy(position, box)
+    tree = cKDTree(wrapped, boxsize=box)
+    half_pairs = tree.query_pairs(radius, output_type="ndarray")
+    senders = np.concatenate([half_pairs[:, 0], half_pairs[:, 1]])
+    receivers = np.concatenate([half_pairs[:, 1], half_pairs[:, 0]])
+    order = np.lexsort((receivers, senders))
+    return senders[order], receivers[order]
+
+
+def neighbor_counts(senders, n_atoms: int):
+    return np.bincount(senders, minlength=n_atoms)
+
+
+def grown_capacity(needed: int, extra_fraction: float) -> int:
+    """Capacity with head room, rounded up to a multiple of 8 to keep recompiles rare."""
+    capacity = int(np.ceil(needed * (1.0 + extra_fraction)))
+    return max(8, -(-capacity // 8) * 8)
+
+
+def dense_from_pairs(senders, receivers, n_atoms: int, capacity: int):
+    """Pack sorted ordered pairs into an (N, capacity) array padded with N."""
+    counts = neighbor_counts(senders, n_atoms)
+    if counts.size and counts.max() > capacity:
+        raise ValueError(f"{counts.max()} neighbors exceed capacity {capacity}")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(senders.size) - starts[senders]
+    idx = np.full((n_atoms, capacity), n_atoms, dtype=np.int32)
+    idx[senders, slot] = receivers
+    return idx
+
+
+def build_neighbor_list(position, box, cutoff: float, skin: float, capacity: int | None = None,
+                        extra_fraction: float = 0.25, log=None) -> NeighborList:
+    """Dense neighbor list of everything within ``cutoff + skin``.
+
+    ``capacity`` is the row width to use when it suffices; if ``None`` or too small, a new
+    capacity ``max_count * (1 + extra_fraction)`` is allocated (and ``log`` is told, if given).
+    """
+    position_np = np.asarray(position, dtype=np.float64)
+    n_atoms = position_np.shape[0]
+    senders, receivers = ordered_pairs(position_np, box, cutoff + skin)
+    needed = int(neighbor_counts(senders, n_atoms).max()) if senders.size else 0
+    if capacity is None or needed > capacity:
+        new_capacity = grown_capacity(needed, extra_fraction)
+        if capacity is not None and log is not None:
+            log(f"neighbor list: {needed} neighbors exceed capacity {capacity}; "
+                f"reallocating to {new_capacity} (one recompile)")
+        capacity = new_capacity
+    idx = dense_from_pairs(senders, receivers, n_atoms, capacity)
+    return NeighborList(idx=jnp.asarray(idx), reference_position=jnp.asarray(position))
+
+
+def needs_rebuild(neighbors: NeighborList, position, skin: float):
+    """True (a jax bool) when some atom moved more than skin/2 since the list was built."""
+    moved = position - neighbors.reference_position
+    max_sq = jnp.max(jnp.sum(moved * moved, axis=-1))
+    return max_sq > (0.5 * skin) ** 2
+
+
+def padded_edges(position, box, radius: float, capacity: int | None = None,
+                 extra_fraction: float = 0.25):
+    """Edge layout: (senders, receivers, n_edges, capacity), padded with N to ``capacity``.
+
+    Grows ``capacity`` when the pair count exceeds it (never drops an edge).
+    """
+    position_np = np.asarray(position, dtype=np.float64)
+    n_atoms = position_np.shape[0]
+    senders, receivers = ordered_pairs(position_np, box, radius)
+    n_edges = senders.size
+    if capacity is None or n_edges > capacity:
+        capacity = grown_capacity(n_edges, extra_fraction)
+    pad = capacity - n_edges
+    senders = np.concatenate([senders, np.full(pad, n_atoms)]).astype(np.int32)
+    receivers = np.concatenate([receivers, np.full(pad, n_atoms)]).astype(np.int32)
+    return senders, receivers, n_edges, capacity
