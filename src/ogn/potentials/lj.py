@@ -1,0 +1,148 @@
+"""Kob-Andersen binary Lennard-Jones mixture with a hard cutoff per species pair.
+
+For atoms of species a and b at distance r (LJ reduced units: sigma_AA, epsilon_AA)::
+
+    phi_ab(r) = 4 eps_ab [(sigma_ab / r)^12 - (sigma_ab / r)^6] - offset_ab   for r < rc_ab
+              = 0                                                              for r >= rc_ab
+
+with rc_ab = cutoff_sigma * sigma_ab and, when ``shift`` is true, offset_ab = the LJ value at
+rc_ab (energy continuous at the cutoff, forces unchanged); offset_ab = 0 otherwise. This is
+LAMMPS ``pair_style lj/cut`` with per-pair cutoffs, not jax_md's smoothly switched
+``lennard_jones`` (which scales its cutoff by the largest sigma).
+
+Forces are evaluated directly as row sums over the dense full neighbor list,
+F_i = sum_j phi'(r_ij) / r_ij * (r_j - r_i), so no scatter and no automatic differentiation
+through the position gather is needed.
+
+The two helpers :func:`species_matrix` and :func:`species_pair_index` are shared with the other
+pair potentials.
+"""
+
+import jax.numpy as jnp
+import numpy as np
+
+from .base import Potential, neighbor_displacements
+
+
+def species_matrix(params: dict, key: str, n_species: int) -> np.ndarray:
+    """The symmetric (n_species, n_species) float64 matrix ``params[key]``, validated."""
+    matrix = np.asarray(params[key], dtype=np.float64)
+    if matrix.shape != (n_species, n_species):
+        raise ValueError(
+            f"potential parameter {key!r} must be a {n_species}x{n_species} matrix "
+            f"(one row and column per species), got shape {matrix.shape}"
+        )
+    if not np.array_equal(matrix, matrix.T):
+        raise ValueError(f"potential parameter {key!r} must be symmetric, got {matrix.tolist()}")
+    return matrix
+
+
+def validated_species(species, n_species: int) -> np.ndarray:
+    """Species as an (N,) int array with every value in 0..n_species-1."""
+    species = np.asarray(species)
+    if species.ndim != 1 or not np.issubdtype(species.dtype, np.integer):
+        raise ValueError(f"species must be a 1-d integer array, got {species.dtype} {species.shape}")
+    if species.size and (species.min() < 0 or species.max() >= n_species):
+        raise ValueError(
+            f"species values must lie in 0..{n_species - 1} (the parameter matrices are "
+            f"{n_species}x{n_species}), got {species.min()}..{species.max()}"
+        )
+    return species.astype(np.int32)
+
+
+def species_pair_index(species, n_species: int):
+    """Function ``idx -> (N, capacity)`` index ``n_species * s_i + s_j`` into flat pair tables.
+
+    Padding entries (index N) get species 0's pairs; callers mask them out.
+    """
+    species_i = jnp.asarray(species, dtype=jnp.int32)[:, None]
+    species_padded = jnp.asarray(np.append(species, 0), dtype=jnp.int32)
+
+    def pair_index(neighbor_idx):
+        return n_species * species_i + species_padded[neighbor_idx]
+
+    return pair_index
+
+
+def lennard_jones_energy(epsilon, sigma, r):
+    """4 eps [(sigma/r)^12 - (sigma/r)^6], elementwise (numpy, float64)."""
+    sr6 = (np.asarray(sigma, dtype=np.float64) / r) ** 6
+    return 4.0 * np.asarray(epsilon, dtype=np.float64) * (sr6 * sr6 - sr6)
+
+
+def kob_andersen_potential(params: dict, box, species) -> Potential:
+    """Kob-Andersen LJ potential (energy in eps_AA, length in sigma_AA).
+
+    ``params``: the ``systems.<name>.potential`` block of the config: ``epsilon`` and ``sigma``
+    (symmetric species x species matrices), ``cutoff_sigma`` (rc_ab = cutoff_sigma * sigma_ab)
+    and ``shift`` (bool). ``box`` is the (3,) array of box sides, ``species`` the (N,) species
+    indices. The neighbor list must reach ``Potential.cutoff`` = cutoff_sigma * max(sigma).
+    """
+    n_species = len(np.atleast_1d(params["epsilon"]))
+    epsilon = species_matrix(params, "epsilon", n_species)
+    sigma = species_matrix(params, "sigma", n_species)
+    if np.any(sigma <= 0):
+        raise ValueError(f"sigma must be positive, got {sigma.tolist()}")
+    cutoff_sigma = float(params["cutoff_sigma"])
+    if cutoff_sigma <= 0:
+        raise ValueError(f"cutoff_sigma must be positive, got {cutoff_sigma}")
+    shift = bool(params["shift"])
+    species = validated_species(species, n_species)
+    box = np.asarray(box, dtype=np.float64) * np.ones(3)
+
+    pair_cutoff = cutoff_sigma * sigma
+    offset = lennard_jones_energy(epsilon, sigma, pair_cutoff) if shift else np.zeros_like(sigma)
+    # One gather per pair: columns epsilon, sigma^2, cutoff^2, offset.
+    table = np.stack([epsilon, sigma**2, pair_cutoff**2, offset], axis=-1).reshape(-1, 4)
+    pair_index = species_pair_index(species, n_species)
+
+    def pair_terms(position, neighbor_idx):
+        """(r_j - r_i, pair energies, phi'(r)/r), all zero outside the cutoff or on padding."""
+        dtype = position.dtype
+        d, _, mask = neighbor_displacements(position, neighbor_idx, jnp.asarray(box, dtype))
+        r_sq = jnp.where(mask, jnp.sum(d * d, axis=-1), 1.0)
+        pair = jnp.asarray(table, dtype)[pair_index(neighbor_idx)]
+        eps, sigma_sq, cutoff_sq, shift_energy = (pair[..., k] for k in range(4))
+        within = mask & (r_sq < cutoff_sq)
+        sr6 = (sigma_sq / r_sq) ** 3
+        sr12 = sr6 * sr6
+        pair_energy = jnp.where(within, 4.0 * eps * (sr12 - sr6) - shift_energy, 0.0)
+        dphi_over_r = jnp.where(within, -24.0 * eps * (2.0 * sr12 - sr6) / r_sq, 0.0)
+        return d, pair_energy, dphi_over_r
+
+    def energy(position, neighbor_idx):
+        """Total potential energy (eps_AA); each pair appears twice in the full list."""
+        _, pair_energy, _ = pair_terms(position, neighbor_idx)
+        return 0.5 * jnp.sum(pair_energy)
+
+    def energy_and_forces(position, neighbor_idx):
+        """(energy, forces (N, 3)) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
+        d, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
+        forces = jnp.sum(dphi_over_r[..., None] * d, axis=1)
+        return 0.5 * jnp.sum(pair_energy), forces
+
+    lammps_commands = (f"pair_style lj/cut {float(np.max(pair_cutoff))!r}",) + tuple(
+        f"pair_coeff {a + 1} {b + 1} {float(epsilon[a, b])!r} {float(sigma[a, b])!r} "
+        f"{float(pair_cutoff[a, b])!r}"
+        for a in range(n_species)
+        for b in range(a, n_species)
+    ) + (f"pair_modify shift {'yes' if shift else 'no'}",)
+
+    parameters = {
+        "model": "Kob-Andersen binary Lennard-Jones, hard cutoff per species pair",
+        "epsilon": epsilon.tolist(),
+        "sigma": sigma.tolist(),
+        "cutoff_sigma": cutoff_sigma,
+        "pair_cutoff": pair_cutoff.tolist(),
+        "shift": shift,
+        "energy_offset": offset.tolist(),
+    }
+    return Potential(
+        name="kob_andersen",
+        cutoff=float(np.max(pair_cutoff)),
+        energy=energy,
+        energy_and_forces=energy_and_forces,
+        lammps_commands=lammps_commands,
+        lammps_units="lj",
+        parameters=parameters,
+    )

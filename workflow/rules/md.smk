@@ -1,0 +1,75 @@
+# Ground-truth molecular dynamics: equilibrate -> (quench) -> produce.
+
+
+rule equilibrate:
+    message:
+        "Equilibrating {wildcards.system}: random placement, FIRE, velocity rescaling to T"
+    output:
+        state="results/md/{system}/equilibrated.h5",
+        curve="results/md/{system}/equilibrate.csv",
+    wildcard_constraints:
+        system=alternatives(EQUILIBRATED),
+    params:
+        system=lambda w: config["systems"][w.system],
+        settings=config["md"]["equilibration"],
+        precision=config["md"]["precision"],
+        seed=config["md"]["seed"],
+    log:
+        log_path("equilibrate", "{system}"),
+    benchmark:
+        benchmark_path("equilibrate", "{system}")
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    script:
+        "../scripts/equilibrate.py"
+
+
+rule quench:
+    message:
+        "Quenching {wildcards.system} from its liquid, then NVE relaxation"
+    input:
+        liquid=lambda w: f"results/md/{config['systems'][w.system]['quench']['from_system']}/equilibrated.h5",
+    output:
+        state="results/md/{system}/equilibrated.h5",
+        curve="results/md/{system}/quench.csv",
+    wildcard_constraints:
+        system=alternatives(QUENCHED),
+    params:
+        system=lambda w: config["systems"][w.system],
+        precision=config["md"]["precision"],
+    log:
+        log_path("quench", "{system}"),
+    benchmark:
+        benchmark_path("quench", "{system}")
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=1440,
+    script:
+        "../scripts/quench.py"
+
+
+rule produce:
+    message:
+        "NVE {wildcards.split} trajectory {wildcards.i} of {wildcards.system}"
+    input:
+        state="results/md/{system}/equilibrated.h5",
+    output:
+        trajectory="results/md/{system}/{split}_{i}.h5",
+    params:
+        system=lambda w: config["systems"][w.system],
+        production=config["md"]["production"],
+        precision=config["md"]["precision"],
+        seed=config["md"]["seed"],
+    log:
+        log_path("produce", "{system}/{split}_{i}"),
+    benchmark:
+        benchmark_path("produce", "{system}/{split}_{i}")
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=240,
+    script:
+        "../scripts/produce.py"
