@@ -3,7 +3,8 @@
 Layout written by :func:`write_trajectory`::
 
     /h5md                      version [1, 1]; author/ and creator/ groups
-    /particles/all/box         attrs dimension=3, boundary=[periodic]*3; edges (3,) [length]
+    /particles/all/box         attrs dimension=3, boundary=[periodic]*3;
+                               edges/{step,time,value (T, 3)} [length] (constant box)
     /particles/all/position    step (T,), time (T,) [time], value (T, N, 3) [length], UNWRAPPED
     /particles/all/velocity    step, time, value (T, N, 3) [velocity]
     /particles/all/species     (N,) int32, attr names = species names (index -> name)
@@ -98,8 +99,11 @@ def write_trajectory(path, trajectory: Trajectory) -> None:
             box = particles.create_group("box")
             box.attrs["dimension"] = 3
             box.attrs["boundary"] = np.array([b"periodic"] * 3)
-            edges = box.create_dataset("edges", data=np.asarray(trajectory.box, dtype=np.float64))
-            edges.attrs["unit"] = units["length"]
+            # A time series (constant here): MDAnalysis reads box/edges/{step,time,value}.
+            n_frames = len(trajectory.step)
+            edges = np.broadcast_to(np.asarray(trajectory.box, dtype=np.float64), (n_frames, 3))
+            _write_time_series(box.create_group("edges"), trajectory.step, trajectory.time,
+                               np.ascontiguousarray(edges), units["length"], units["time"])
             _write_time_series(particles.create_group("position"), trajectory.step,
                                trajectory.time, trajectory.position, units["length"], units["time"])
             _write_time_series(particles.create_group("velocity"), trajectory.step,
@@ -142,7 +146,7 @@ def read_trajectory(path, frames=slice(None)) -> Trajectory:
             names = [n.decode() if isinstance(n, bytes) else str(n)
                      for n in particles["species"].attrs["names"]]
             mass = particles["mass"][()]
-            box = particles["box/edges"][()]
+            box = particles["box/edges/value"][0]
             observables = {name: f["observables"][name]["value"][frames]
                            for name in f["observables"]}
             meta = {key: json.loads(value) for key, value in f["parameters"].attrs.items()}
@@ -158,3 +162,34 @@ def read_trajectory(path, frames=slice(None)) -> Trajectory:
     return Trajectory(position=position, velocity=velocity, step=step, time=time,
                       species=species, species_names=names, mass=mass, box=box,
                       observables=observables, metadata=meta)
+
+
+def mdanalysis_universe(path):
+    """An MDAnalysis Universe over an ogn H5MD file (no topology needed).
+
+    Metal-unit files open with MDAnalysis's own H5MD reader (units converted to A and ps).
+    MDAnalysis does not know reduced LJ units (sigma, tau), so those files are read with
+    ``convert_units=False`` through a reader that accepts those unit strings: numbers stay in
+    LJ units.
+    """
+    import copy
+
+    import MDAnalysis as mda
+    from MDAnalysis.coordinates.H5MD import H5MDReader
+
+    class ReducedUnitsH5MDReader(H5MDReader):
+        format = "OGN-H5MD-LJ"
+        _unit_translation = copy.deepcopy(H5MDReader._unit_translation)
+        _unit_translation["time"]["tau"] = "tau"
+        _unit_translation["length"]["sigma"] = "sigma"
+        _unit_translation["velocity"]["sigma tau-1"] = "sigma/tau"
+
+    with h5py.File(path, "r") as f:
+        n_atoms = f["particles/all/species"].shape[0]
+        reduced = f["particles/all/position/value"].attrs["unit"] == "sigma"
+    universe = mda.Universe.empty(n_atoms, trajectory=True)
+    if reduced:
+        universe.load_new(str(path), format=ReducedUnitsH5MDReader, convert_units=False)
+    else:
+        universe.load_new(str(path), format="H5MD")
+    return universe

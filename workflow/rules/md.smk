@@ -22,6 +22,8 @@ rule equilibrate:
     resources:
         mem_mb=4000,
         runtime=240,
+    conda:
+        "../../envs/ogn.yaml"
     script:
         "../scripts/equilibrate.py"
 
@@ -47,6 +49,8 @@ rule quench:
     resources:
         mem_mb=4000,
         runtime=1440,
+    conda:
+        "../../envs/ogn.yaml"
     script:
         "../scripts/quench.py"
 
@@ -71,5 +75,7 @@ rule produce:
     resources:
         mem_mb=3000,
         runtime=240,
+    conda:
+        "../../envs/ogn.yaml"
     script:
         "../scripts/produce.py"

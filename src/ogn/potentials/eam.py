@@ -240,7 +240,7 @@ def eam_fs_potential(params: dict, box, species, species_names: list[str],
 
     def pair_terms(position, neighbor_idx):
         """Per-pair geometry and gathered coefficients (zeroed outside the cutoff)."""
-        d, r, mask = neighbor_displacements(position, neighbor_idx, box)
+        d, r, mask = neighbor_displacements(position, neighbor_idx, box.astype(position.dtype))
         within = mask & (r < cutoff)
         interval, t = locate(r, inv_dr, tables.n_r)
         pair_type = species[:, None] * n_species + species_padded[neighbor_idx]

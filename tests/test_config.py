@@ -1,0 +1,89 @@
+"""Bad input stops early with a message that names the problem, and overwrites nothing."""
+
+import copy
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REPO
+from ogn.config import ConfigError, load_config, validate_config
+from ogn.h5md import TrajectoryFileError, read_trajectory
+from ogn.workflow_checks import startup_problems
+
+PAPER = REPO / "config" / "config.yaml"
+
+
+def test_shipped_configs_are_valid():
+    for overlay in (None, REPO / "config" / "quick.yaml", REPO / ".test" / "config.yaml"):
+        paths = [PAPER] + ([overlay] if overlay else [])
+        config = load_config(*paths)
+        validate_config(config)
+        assert startup_problems(config) == []
+
+
+def test_unknown_key_is_named(paper_config):
+    config = copy.deepcopy(paper_config)
+    config["md"]["production"]["n_trian"] = 3
+    with pytest.raises(ConfigError, match=r"unknown config key md\.production\.n_trian"):
+        validate_config(config)
+
+
+def test_negative_dt_is_named(paper_config):
+    config = copy.deepcopy(paper_config)
+    config["systems"]["sio2"]["dt"] = -1.0
+    with pytest.raises(ConfigError, match=r"systems\.sio2\.dt = -1\.0"):
+        validate_config(config)
+
+
+def test_mismatched_lengths_are_named(paper_config):
+    config = copy.deepcopy(paper_config)
+    config["systems"]["lj"]["counts"] = [212]
+    with pytest.raises(ConfigError, match=r"systems\.lj\.counts has 1 entries"):
+        validate_config(config)
+
+
+def test_missing_potential_file_names_key_and_source(paper_config, tmp_path):
+    config = copy.deepcopy(paper_config)
+    config["systems"]["cuzr"]["potential"]["file"] = str(tmp_path / "nowhere.eam.fs")
+    problems = startup_problems(config)
+    assert len(problems) == 1
+    assert "systems.cuzr.potential.file" in problems[0] and "nowhere.eam.fs" in problems[0]
+
+
+def test_truncated_trajectory_is_reported(tmp_path):
+    path = tmp_path / "train_0.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("particles/all/position/value", data=np.zeros((3, 4, 3)))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(TrajectoryFileError, match="truncated.*rerun"):
+        read_trajectory(path)
+    with pytest.raises(TrajectoryFileError, match="does not exist"):
+        read_trajectory(tmp_path / "missing.h5")
+
+
+def run_snakemake(workdir, *args):
+    env = dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+         str(workdir), "--cores", "1", *args],
+        capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_bad_config_stops_workflow_before_any_job(tmp_path):
+    existing = tmp_path / "results" / "md" / "lj" / "equilibrated.h5"
+    existing.parent.mkdir(parents=True)
+    existing.write_bytes(b"an existing result")
+    before = existing.stat().st_mtime_ns
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("systems:\n  lj:\n    dt: -0.005\nmd:\n  bogus_key: 1\n")
+    result = run_snakemake(tmp_path, "--configfile", str(PAPER), str(bad))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "systems.lj.dt" in output and "md.bogus_key" in output
+    assert existing.read_bytes() == b"an existing result"
+    assert existing.stat().st_mtime_ns == before

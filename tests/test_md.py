@@ -1,0 +1,138 @@
+"""Ground-truth MD: energy conservation, temperature, structure, reproducibility, file layout."""
+
+import h5py
+import numpy as np
+import pytest
+from md_runs import PRODUCTION, nve_frames, system
+
+from ogn.h5md import mdanalysis_universe, read_trajectory, write_trajectory
+from ogn.md import maxwell_boltzmann_velocities, total_momentum
+from ogn.observables import energy_drift_and_fluctuation, first_peak_position, radial_distribution
+from ogn.protocols import frames_to_trajectory
+
+SYSTEMS = ["lj", "lj_glass", "sio2", "si", "cuzr"]
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_nve_conserves_energy(name):
+    """Mean total energy of the last 100 steps vs the first 100: below 1e-3 of <KE>.
+    (Energies are shifted to zero at each cutoff for LJ and BKS: dynamics unchanged.)"""
+    frames = nve_frames(name)
+    assert len(frames) == PRODUCTION["steps"] + 1
+    total = np.array([f.potential_energy + f.kinetic_energy for f in frames])
+    kinetic = np.array([f.kinetic_energy for f in frames])
+    drift, fluctuation = energy_drift_and_fluctuation(total, kinetic, window=100)
+    assert abs(drift) < 1e-3, f"{name}: drift {drift:.2e} of <KE>"
+    assert fluctuation < 5e-3, f"{name}: fluctuation {fluctuation:.2e} of <KE>"
+    momentum = np.array([f.momentum for f in frames])
+    scale = np.sqrt(np.mean(kinetic) * np.sum(system(name).mass))
+    assert np.max(np.abs(momentum)) < 1e-10 * scale
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_production_temperature_near_target(name):
+    frames = nve_frames(name)
+    mean_t = np.mean([f.temperature for f in frames])
+    target = system(name).temperature
+    assert abs(mean_t - target) < 0.05 * target, f"{name}: <T> = {mean_t:.4g}, target {target}"
+
+
+@pytest.mark.parametrize("name, pair, r_max, expected, tolerance", [
+    ("lj", (0, 0), 2.5, 1.0, 0.1),       # A-A near 1.0 sigma (Kob & Andersen 1995)
+    ("sio2", (0, 1), 4.0, 1.6, 0.1),     # Si-O near 1.6 A
+    ("si", (0, 0), 5.0, 2.4, 0.15),      # liquid Si near 2.4 A
+    ("cuzr", (0, 0), 6.0, 2.5, 0.15),    # Cu-Cu near 2.5 A
+])
+def test_first_peak_of_g_of_r(name, pair, r_max, expected, tolerance):
+    frames = nve_frames(name)
+    positions = np.stack([f.position for f in frames[::50]])
+    sys_ = system(name)
+    r, g = radial_distribution(positions, sys_.box, sys_.species, pair, r_max, n_bins=100)
+    peak = first_peak_position(r, g)
+    assert abs(peak - expected) < tolerance, f"{name} {pair}: first peak at {peak:.3f}"
+    assert g.max() > 1.5
+
+
+def test_velocities_have_zero_momentum_and_exact_temperature():
+    import jax
+    sys_ = system("sio2")
+    v = maxwell_boltzmann_velocities(jax.random.PRNGKey(3), sys_.mass, 3600.0,
+                                     sys_.units.boltzmann)
+    assert np.max(np.abs(np.asarray(total_momentum(v, sys_.mass)))) < 1e-12
+    ke = 0.5 * np.sum(sys_.mass[:, None] * np.asarray(v) ** 2)
+    t = 2 * ke / ((3 * len(sys_.mass) - 3) * sys_.units.boltzmann)
+    assert t == pytest.approx(3600.0, rel=1e-12)
+
+
+def _datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda k, v: out.__setitem__(k, v[()]) if isinstance(v, h5py.Dataset)
+                     else None)
+        out["/parameters"] = dict(f["parameters"].attrs)
+    return out
+
+
+def test_same_seed_gives_identical_files(tmp_path):
+    from ogn.protocols import produce
+    from md_runs import equilibrated_state
+    settings = dict(PRODUCTION, steps=30, decorrelation_steps=20)
+    paths = []
+    for run in range(2):
+        frames, info = produce(system("lj"), equilibrated_state("lj")[0], settings, 5,
+                               log=lambda m: None)
+        path = tmp_path / f"run{run}.h5"
+        write_trajectory(path, frames_to_trajectory(frames, system("lj"), {"seed": 5, **info}))
+        paths.append(path)
+    first, second = _datasets(paths[0]), _datasets(paths[1])
+    assert first.keys() == second.keys()
+    for key in first:
+        if key == "/parameters":
+            assert first[key] == second[key]
+        else:
+            np.testing.assert_array_equal(first[key], second[key])
+    frames_other, _ = produce(system("lj"), equilibrated_state("lj")[0], settings, 6,
+                              log=lambda m: None)
+    assert not np.allclose(frames_other[-1].position, read_trajectory(paths[0]).position[-1])
+
+
+def test_h5md_layout_units_and_mdanalysis(tmp_path):
+    frames = nve_frames("cuzr")[:20]
+    sys_ = system("cuzr")
+    path = tmp_path / "traj.h5"
+    write_trajectory(path, frames_to_trajectory(frames, sys_, {"seed": 11}))
+    with h5py.File(path, "r") as f:
+        for group in ("position", "velocity"):
+            assert f[f"particles/all/{group}/value"].shape == (20, 245, 3)
+            assert f[f"particles/all/{group}/step"].shape == (20,)
+        assert f["particles/all/position/value"].attrs["unit"] == "angstrom"
+        assert f["particles/all/velocity/value"].attrs["unit"] == "angstrom fs-1"
+        assert f["particles/all/position/time"].attrs["unit"] == "fs"
+        for name in ("kinetic_energy", "potential_energy", "total_energy", "momentum"):
+            assert f[f"observables/{name}/value"].attrs["unit"] in ("eV", "amu angstrom fs-1")
+        assert [n.decode() for n in f["particles/all/species"].attrs["names"]] == ["Cu", "Zr"]
+        assert "jax" in f["parameters"].attrs["package_versions"]
+    back = read_trajectory(path)
+    # internal velocity (A per 10.18 fs) -> file (A/fs)
+    np.testing.assert_allclose(back.velocity[3], frames[3].velocity / 10.180505710774743,
+                               rtol=1e-14)
+    np.testing.assert_allclose(back.observables["total_energy"],
+                               [f.kinetic_energy + f.potential_energy for f in frames])
+    universe = mdanalysis_universe(path)
+    assert universe.trajectory.n_frames == 20
+    assert len(universe.atoms) == 245
+    universe.trajectory[5]
+    # MDAnalysis keeps A for lengths (its base unit); float32 storage
+    np.testing.assert_allclose(universe.atoms.positions, frames[5].position, atol=1e-4)
+    np.testing.assert_allclose(universe.dimensions[:3], sys_.box, rtol=1e-6)
+
+
+def test_lj_files_open_in_mdanalysis(tmp_path):
+    frames = nve_frames("lj")[:10]
+    path = tmp_path / "lj.h5"
+    write_trajectory(path, frames_to_trajectory(frames, system("lj"), {"seed": 11}))
+    universe = mdanalysis_universe(path)
+    assert universe.trajectory.n_frames == 10
+    universe.trajectory[9]
+    np.testing.assert_allclose(universe.atoms.positions, frames[9].position, atol=1e-5)
+    np.testing.assert_allclose(universe.atoms.velocities, frames[9].velocity, atol=1e-5)
