@@ -16,11 +16,12 @@ def species_vector(counts, rng) -> np.ndarray:
     return species
 
 
-def random_configuration(counts, box, min_distance, seed: int, candidates: int = 256):
+def random_configuration(counts, box, min_distance, seed: int, max_candidates: int = 4096):
     """Atoms placed one by one at random in a periodic cubic box, never closer than allowed.
 
     ``min_distance`` is a scalar or a (n_species, n_species) matrix of minimum distances per
-    species pair. Returns ``(position (N, 3) in [0, box), species (N,))``, float64 and int.
+    species pair. Candidates for each atom are drawn in batches that double after every failed
+    batch. Returns ``(position (N, 3) in [0, box), species (N,))``, float64 and int.
     """
     rng = np.random.default_rng(seed)
     species = species_vector(counts, rng)
@@ -30,14 +31,16 @@ def random_configuration(counts, box, min_distance, seed: int, candidates: int =
     position = np.empty((species.size, 3))
     for i, s in enumerate(species):
         limit_sq = min_distance[s, species[:i]] ** 2
-        for _ in range(1000):
-            trial = rng.uniform(0.0, box, size=(candidates, 3))
+        batch = 4
+        for _ in range(200):
+            trial = rng.uniform(0.0, box, size=(batch, 3))
             d = trial[:, None, :] - position[None, :i, :]
             d -= box * np.round(d / box)
             ok = np.all(np.sum(d * d, axis=-1) >= limit_sq, axis=1)
             if ok.any():
                 position[i] = trial[np.argmax(ok)]
                 break
+            batch = min(2 * batch, max_candidates)
         else:
             raise RuntimeError(f"could not place atom {i}: box too crowded for min_distance")
     return position, species

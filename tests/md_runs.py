@@ -3,11 +3,10 @@
 import functools
 
 import numpy as np
+from conftest import REPO
 
 from ogn.config import load_config
 from ogn.protocols import equilibrate, produce, quench
-
-from conftest import REPO
 
 # Enough to settle the temperature of these small systems; the NVE run is the 1000 steps.
 EQUILIBRATION = {"minimize_steps": 300, "max_steps": 1500, "min_steps": 1500,

@@ -8,8 +8,8 @@ import sys
 import h5py
 import numpy as np
 import pytest
-
 from conftest import REPO
+
 from ogn.config import ConfigError, load_config, validate_config
 from ogn.h5md import TrajectoryFileError, read_trajectory
 from ogn.workflow_checks import startup_problems

@@ -85,11 +85,50 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          split_edge_projection=bool(split_edge_projection))
 
 
+LAYER_NORM_EPSILON = 1e-5
+
+
+def _normalize(x):
+    """LayerNorm without its affine part: (x - mean) / sqrt(var + eps) over the last axis."""
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    centered = x - mean
+    variance = jnp.mean(centered * centered, axis=-1, keepdims=True)
+    return centered * jax.lax.rsqrt(variance + LAYER_NORM_EPSILON)
+
+
+class Affine(NamedTuple):
+    """Features held as ``normalized * scale + offset`` without forming the product.
+
+    A LayerNorm's scale and offset act per column, so they fold into whatever consumes the
+    features: ``(x s + o) @ W = x @ (s W) + o @ W`` and
+    ``segment_sum(x s + o) = segment_sum(x) s + count o``. For per-edge features this saves
+    two full passes over the (E, width) array forward and more backward.
+    """
+
+    normalized: jnp.ndarray  # (M, width)
+    scale: jnp.ndarray  # (width,)
+    offset: jnp.ndarray  # (width,)
+
+    def value(self):
+        return self.normalized * self.scale + self.offset
+
+
+def _affine_matmul(features: Affine, w):
+    """``features.value() @ w`` as ``normalized @ (scale w)`` plus a bias row."""
+    return features.normalized @ (features.scale[:, None] * w), features.offset @ w
+
+
+def _affine_segment_sum(features: Affine, segment_ids, counts, n_segments: int):
+    """``segment_sum(features.value())``; ``counts`` (n_segments,) = items per segment."""
+    summed = jax.ops.segment_sum(features.normalized, segment_ids, num_segments=n_segments)
+    return summed * features.scale + counts[:, None] * features.offset
+
+
 class MLP(hk.Module):
     """Dense ReLU network; its first layer can be applied to row blocks of its input.
 
     Layers: ``hidden_layers`` x ``hidden_size`` (ReLU), then ``output_size`` (ReLU if
-    ``activate_output``), then LayerNorm if ``layer_norm``.
+    ``activate_output``), then LayerNorm (scale and offset per feature) if ``layer_norm``.
     """
 
     def __init__(self, hidden_size: int, hidden_layers: int, output_size: int,
@@ -99,35 +138,42 @@ class MLP(hk.Module):
         self.activate_output = activate_output
         self.layer_norm = layer_norm
 
-    def _linear_params(self, index: int, in_size: int):
+    def _linear_params(self, index: int, in_size: int, dtype):
         out_size = self.sizes[index]
         w_init = hk.initializers.TruncatedNormal(stddev=1.0 / np.sqrt(in_size))
-        w = hk.get_parameter(f"w_{index}", [in_size, out_size], init=w_init)
-        b = hk.get_parameter(f"b_{index}", [out_size], init=jnp.zeros)
+        w = hk.get_parameter(f"w_{index}", [in_size, out_size], dtype, init=w_init)
+        b = hk.get_parameter(f"b_{index}", [out_size], dtype, init=jnp.zeros)
         return w, b
 
-    def first_layer(self, in_size: int):
+    def first_layer(self, in_size: int, dtype):
         """The first layer's weight (in_size, width) and bias, for a split application."""
-        return self._linear_params(0, in_size)
+        return self._linear_params(0, in_size, dtype)
 
     def _activate(self, index: int, x):
         last = index == len(self.sizes) - 1
         return jax.nn.relu(x) if (not last or self.activate_output) else x
 
-    def finish(self, first_pre_activation):
-        """The rest of the MLP, given ``x @ w_0 + b_0`` of the first layer."""
+    def finish(self, first_pre_activation, fold_affine: bool = False):
+        """The rest of the MLP, given ``x @ w_0 + b_0`` of the first layer.
+
+        With ``fold_affine`` (and ``layer_norm``) the result is an :class:`Affine` whose
+        scale and offset are the LayerNorm's; otherwise a plain array.
+        """
         h = self._activate(0, first_pre_activation)
         for index in range(1, len(self.sizes)):
-            w, b = self._linear_params(index, h.shape[-1])
+            w, b = self._linear_params(index, h.shape[-1], h.dtype)
             h = self._activate(index, h @ w + b)
-        if self.layer_norm:
-            h = hk.LayerNorm(axis=-1, create_scale=True, create_offset=True,
-                             name="layer_norm")(h)
-        return h
+        if not self.layer_norm:
+            return h
+        width = h.shape[-1]
+        scale = hk.get_parameter("ln_scale", [width], h.dtype, init=jnp.ones)
+        offset = hk.get_parameter("ln_offset", [width], h.dtype, init=jnp.zeros)
+        features = Affine(_normalize(h), scale, offset)
+        return features if fold_affine else features.value()
 
-    def __call__(self, x):
-        w, b = self.first_layer(x.shape[-1])
-        return self.finish(x @ w + b)
+    def __call__(self, x, fold_affine: bool = False):
+        w, b = self.first_layer(x.shape[-1], x.dtype)
+        return self.finish(x @ w + b, fold_affine)
 
 
 def _gather(values, index):
@@ -135,46 +181,73 @@ def _gather(values, index):
     return jnp.take(values, index, axis=0, mode="clip")
 
 
-def _edge_update(mlp: MLP, edge_cat, node_cat, senders, receivers, split: bool):
-    """f_e([e, n_sender, n_receiver]) for every edge, split or straightforward."""
-    de = edge_cat.shape[-1]
-    dn = node_cat.shape[-1]
-    w, b = mlp.first_layer(de + 2 * dn)
-    if not split:
-        x = jnp.concatenate([edge_cat, _gather(node_cat, senders), _gather(node_cat, receivers)],
-                            axis=-1)
-        return mlp.finish(x @ w + b)
-    w_edge, w_sender, w_receiver = w[:de], w[de:de + dn], w[de + dn:]
-    projection = node_cat @ jnp.concatenate([w_sender, w_receiver], axis=1)  # (N, 2 width)
-    width = w.shape[1]
-    pre = (edge_cat @ w_edge + b
-           + _gather(projection[:, :width], senders)
-           + _gather(projection[:, width:], receivers))
-    return mlp.finish(pre)
+def _reference_forward(graph: Graph, config: NetworkConfig, mlp):
+    """Straightforward form: concatenate sender, receiver and edge features per edge."""
+    n_nodes = graph.nodes.shape[0]
+    n0 = mlp("node_encoder")(graph.nodes)
+    e0 = mlp("edge_encoder")(graph.edges)
+    nodes, edges = n0, e0
+    for layer in range(config.n_layers):
+        node_cat = jnp.concatenate([nodes, n0], axis=-1)
+        per_edge = jnp.concatenate([edges, e0, _gather(node_cat, graph.senders),
+                                    _gather(node_cat, graph.receivers)], axis=-1)
+        edges = mlp(f"edge_update_{layer}")(per_edge)
+        # num_segments = N drops the padding index N: padding edges add nothing.
+        outgoing = jax.ops.segment_sum(edges, graph.senders, num_segments=n_nodes)
+        incoming = jax.ops.segment_sum(edges, graph.receivers, num_segments=n_nodes)
+        nodes = mlp(f"node_update_{layer}")(
+            jnp.concatenate([node_cat, outgoing, incoming], axis=-1))
+    return nodes
+
+
+def _split_forward(graph: Graph, config: NetworkConfig, mlp):
+    """Same function as :func:`_reference_forward`, organised for speed.
+
+    The edge-update MLP's first layer is split by input blocks (node projections computed
+    per node, gathered per edge), and edge LayerNorm scale/offset are folded into the
+    consumers (:class:`Affine`). Padding edges are dropped by the segment sums and counts.
+    """
+    n_nodes = graph.nodes.shape[0]
+    ones = jnp.ones(graph.senders.shape, graph.nodes.dtype)
+    out_degree = jax.ops.segment_sum(ones, graph.senders, num_segments=n_nodes)
+    in_degree = jax.ops.segment_sum(ones, graph.receivers, num_segments=n_nodes)
+
+    n0 = mlp("node_encoder")(graph.nodes)
+    e0 = mlp("edge_encoder")(graph.edges, fold_affine=True)
+    nodes, edges = n0, e0
+    latent = config.latent_size
+    for layer in range(config.n_layers):
+        node_cat = jnp.concatenate([nodes, n0], axis=-1)
+        edge_mlp = mlp(f"edge_update_{layer}")
+        w, b = edge_mlp.first_layer(2 * latent + 2 * node_cat.shape[-1], node_cat.dtype)
+        dn = node_cat.shape[-1]
+        w_edge, w_e0 = w[:latent], w[latent:2 * latent]
+        w_sender, w_receiver = w[2 * latent:2 * latent + dn], w[2 * latent + dn:]
+        width = w.shape[1]
+        projection = node_cat @ jnp.concatenate([w_sender, w_receiver], axis=1)
+        edge_part, edge_bias = _affine_matmul(edges, w_edge)
+        e0_part, e0_bias = _affine_matmul(e0, w_e0)
+        pre = (edge_part + e0_part + (b + edge_bias + e0_bias)
+               + _gather(projection[:, :width], graph.senders)
+               + _gather(projection[:, width:], graph.receivers))
+        edges = edge_mlp.finish(pre, fold_affine=True)
+        outgoing = _affine_segment_sum(edges, graph.senders, out_degree, n_nodes)
+        incoming = _affine_segment_sum(edges, graph.receivers, in_degree, n_nodes)
+        nodes = mlp(f"node_update_{layer}")(
+            jnp.concatenate([node_cat, outgoing, incoming], axis=-1))
+    return nodes
 
 
 def ogn_forward(graph: Graph, config: NetworkConfig):
     """The network's output (N, output_size) for one padded graph (call inside hk.transform)."""
-    n_nodes = graph.nodes.shape[0]
 
     def mlp(name, activate_output=True, layer_norm=True, output_size=None):
         return MLP(config.hidden_size, config.mlp_hidden_layers,
                    output_size or config.latent_size, activate_output=activate_output,
                    layer_norm=layer_norm, name=name)
 
-    n0 = mlp("node_encoder")(graph.nodes)
-    e0 = mlp("edge_encoder")(graph.edges)
-    nodes, edges = n0, e0
-    for layer in range(config.n_layers):
-        node_cat = jnp.concatenate([nodes, n0], axis=-1)
-        edge_cat = jnp.concatenate([edges, e0], axis=-1)
-        edges = _edge_update(mlp(f"edge_update_{layer}"), edge_cat, node_cat, graph.senders,
-                             graph.receivers, config.split_edge_projection)
-        # num_segments = N drops the padding index N: padding edges add nothing.
-        outgoing = jax.ops.segment_sum(edges, graph.senders, num_segments=n_nodes)
-        incoming = jax.ops.segment_sum(edges, graph.receivers, num_segments=n_nodes)
-        nodes = mlp(f"node_update_{layer}")(
-            jnp.concatenate([node_cat, outgoing, incoming], axis=-1))
+    forward = _split_forward if config.split_edge_projection else _reference_forward
+    nodes = forward(graph, config, mlp)
     return mlp("decoder", activate_output=False, layer_norm=False,
                output_size=config.output_size)(nodes)
 

@@ -35,10 +35,25 @@ def radial_distribution(positions, box, species, pair: tuple[int, int], r_max: f
     return 0.5 * (edges[1:] + edges[:-1]), g
 
 
-def first_peak_position(r, g, r_min: float = 0.0) -> float:
-    """Position of the highest maximum of g(r) beyond ``r_min`` (the first coordination peak)."""
-    mask = r > r_min
-    return float(r[mask][np.argmax(g[mask])])
+def first_peak_position(r, g, r_min: float = 0.0, smoothing_bins: float = 2.0) -> float:
+    """Position of the highest maximum of g(r) beyond ``r_min`` (the first coordination peak).
+
+    The histogram is smoothed with a Gaussian of ``smoothing_bins`` bins and the maximum refined
+    by a parabola through the three highest points, so bin noise does not pick a shoulder.
+    """
+    r = np.asarray(r)
+    offsets = np.arange(-4 * int(np.ceil(smoothing_bins)), 4 * int(np.ceil(smoothing_bins)) + 1)
+    kernel = np.exp(-0.5 * (offsets / smoothing_bins) ** 2)
+    smooth = np.convolve(np.asarray(g), kernel / kernel.sum(), mode="same")
+    candidates = np.nonzero(r > r_min)[0]
+    best = candidates[np.argmax(smooth[candidates])]
+    if 0 < best < len(r) - 1:
+        y0, y1, y2 = smooth[best - 1: best + 2]
+        denominator = y0 - 2 * y1 + y2
+        if denominator < 0:
+            shift = 0.5 * (y0 - y2) / denominator
+            return float(r[best] + shift * (r[1] - r[0]))
+    return float(r[best])
 
 
 def energy_drift_and_fluctuation(total_energy, kinetic_energy, window: int = 100):

@@ -144,16 +144,41 @@ def produce(system: System, start_position, production: dict, seed: int,
     state, neighbors = start_state(system, jnp.asarray(start_position), velocity)
     thermostat = Thermostat(system.temperature, system.temperature, 1)
     decorrelation = production["decorrelation_steps"]
-    run = run_segment(system, state, neighbors, decorrelation, max(decorrelation, 1), thermostat,
+    record = max(1, decorrelation // 100)
+    run = run_segment(system, state, neighbors, decorrelation, record, thermostat,
                       log=log, record_first=False)
     log(f"decorrelated for {decorrelation} steps at T={system.temperature}")
+    start = run.state
+    if run.frames:
+        start, scale = energy_targeted_start(run.state, run.frames, system)
+        log(f"NVE start: velocities scaled by {scale:.5f} so the total energy equals "
+            "<E_pot> (last half of decorrelation) + (3N-3) k_B T / 2")
     steps = production["steps"] if n_steps is None else n_steps
     save_every = production["save_every"]
-    nve = run_segment(system, run.state, run.neighbors, steps, save_every, None, log=log,
+    nve = run_segment(system, start, run.neighbors, steps, save_every, None, log=log,
                       progress_every=max(save_every, steps // 10))
     info = {"decorrelation_steps": decorrelation, "nve_steps": steps, "save_every": save_every,
             "neighbor_rebuilds": nve.n_rebuilds}
     return nve.frames, info
+
+
+def energy_targeted_start(state: MDState, frames: list[Frame], system: System):
+    """Scale velocities so that the NVE total energy is the thermostatted ensemble's mean.
+
+    Under velocity rescaling the kinetic energy is fixed and the potential energy fluctuates
+    (by about 1/sqrt(6N) of 3N k_B T for a harmonic solid: 2.5 % at N = 265); switching to
+    NVE at an arbitrary instant would set the run's temperature off by that much. The target
+    is <E_pot> over the last half of the records + (3N-3) k_B T / 2. Returns (state, scale).
+    """
+    potential = np.array([f.potential_energy for f in frames[len(frames) // 2:]])
+    target_kinetic = 0.5 * (3 * len(system.mass) - 3) * system.units.boltzmann * \
+        system.temperature
+    kinetic_now = frames[-1].kinetic_energy
+    wanted = potential.mean() + target_kinetic - float(state.potential_energy)
+    if wanted <= 0.25 * target_kinetic:  # far from equilibrium: keep the thermostat's state
+        return state, 1.0
+    scale = float(np.sqrt(wanted / kinetic_now))
+    return state._replace(velocity=state.velocity * scale), scale
 
 
 def quench(system: System, start_position, start_velocity, quench_settings: dict,

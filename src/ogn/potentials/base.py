@@ -47,6 +47,25 @@ def neighbor_displacements(position, neighbor_idx, box):
     return d, jnp.sqrt(r_sq), mask
 
 
+def neighbor_displacement_components(position, neighbor_idx, box):
+    """``base.neighbor_displacements`` split by Cartesian component: ``(dx, dy, dz)``.
+
+    Returns minimum-image components of r_j - r_i (three (N, M) arrays), distances (N, M)
+    with a safe 1 on padding, and the pair mask. Gathering the three (N,) coordinate columns
+    is about ten times faster on XLA CPU than gathering (N, 3) rows into (N, M, 3).
+    """
+    n_atoms = position.shape[0]
+    mask = neighbor_idx < n_atoms
+    components = []
+    for axis in range(3):
+        column = position[:, axis]
+        delta = column[neighbor_idx] - column[:, None]
+        components.append(delta - box[axis] * jnp.round(delta / box[axis]))
+    dx, dy, dz = components
+    r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
+    return (dx, dy, dz), jnp.sqrt(r_sq), mask
+
+
 def forces_from_energy(energy_fn: Callable) -> Callable:
     """``energy_and_forces`` from an energy function by automatic differentiation."""
     value_and_grad = jax.value_and_grad(energy_fn)

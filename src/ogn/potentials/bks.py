@@ -29,7 +29,7 @@ import jax.scipy.special
 import numpy as np
 
 from .base import Potential, neighbor_displacements
-from .lj import species_matrix, species_pair_index, validated_species
+from .lj import species_matrix, species_pair_selector, validated_species
 
 # LAMMPS metal units: force->qqr2e = e^2 / (4 pi eps0) in eV A.
 COULOMB_CONSTANT_EV_A = 14.399645
@@ -99,17 +99,15 @@ def bks_potential(params: dict, box, species) -> Potential:
     charge_product = COULOMB_CONSTANT_EV_A * np.outer(charges, charges)
     erfc_over_rc, force_shift, self_factor = dsf_constants(alpha, coulomb_cutoff)
     self_energy = float(-COULOMB_CONSTANT_EV_A * self_factor * np.sum(charges[species] ** 2))
-    # One gather per pair: columns A, 1/rho, C, D, offset, k_e q_a q_b.
-    table = np.stack([A, inverse_rho, C, D, offset, charge_product], axis=-1).reshape(-1, 6)
-    pair_index = species_pair_index(species, n_species)
+    tables = (A, inverse_rho, C, D, offset, charge_product)
+    select = species_pair_selector(species, n_species)
     two_alpha_over_sqrt_pi = 2.0 * alpha / math.sqrt(math.pi)
 
     def pair_terms(position, neighbor_idx):
         """(r_j - r_i, pair energies, phi'(r)/r), all zero outside the cutoffs or on padding."""
         dtype = position.dtype
         d, r, mask = neighbor_displacements(position, neighbor_idx, jnp.asarray(box, dtype))
-        pair = jnp.asarray(table, dtype)[pair_index(neighbor_idx)]
-        a, inv_rho, c, dd, shift_energy, qq = (pair[..., k] for k in range(6))
+        a, inv_rho, c, dd, shift_energy, qq = select(neighbor_idx, tables, dtype)
         inv_r = 1.0 / r
         inv_r2 = inv_r * inv_r
         inv_r6 = inv_r2 * inv_r2 * inv_r2

@@ -14,8 +14,8 @@ Forces are evaluated directly as row sums over the dense full neighbor list,
 F_i = sum_j phi'(r_ij) / r_ij * (r_j - r_i), so no scatter and no automatic differentiation
 through the position gather is needed.
 
-The two helpers :func:`species_matrix` and :func:`species_pair_index` are shared with the other
-pair potentials.
+The helpers :func:`species_matrix`, :func:`validated_species` and :func:`species_pair_selector`
+are shared with the other pair potentials.
 """
 
 import jax.numpy as jnp
@@ -50,18 +50,30 @@ def validated_species(species, n_species: int) -> np.ndarray:
     return species.astype(np.int32)
 
 
-def species_pair_index(species, n_species: int):
-    """Function ``idx -> (N, capacity)`` index ``n_species * s_i + s_j`` into flat pair tables.
+def species_pair_selector(species, n_species: int):
+    """Function ``(neighbor_idx, tables, dtype) -> [(N, capacity) arrays]`` of pair parameters.
 
-    Padding entries (index N) get species 0's pairs; callers mask them out.
+    Each table is an (n_species, n_species) matrix; entry [i, k] of the result is
+    ``table[species[i], species[neighbor_idx[i, k]]]`` (species 0 on padding entries, which
+    callers mask out). Row i's parameters are gathered once per atom and the neighbor's species
+    is picked with ``where``: on CPU this is markedly faster than a gather per pair. With one
+    species the arrays are (N, 1) and broadcast against the pair arrays.
     """
-    species_i = jnp.asarray(species, dtype=jnp.int32)[:, None]
+    species_i = jnp.asarray(species, dtype=jnp.int32)
     species_padded = jnp.asarray(np.append(species, 0), dtype=jnp.int32)
 
-    def pair_index(neighbor_idx):
-        return n_species * species_i + species_padded[neighbor_idx]
+    def select(neighbor_idx, tables, dtype):
+        species_j = species_padded[neighbor_idx]
+        selected = []
+        for table in tables:
+            rows = jnp.asarray(table, dtype)[species_i]  # (N, n_species)
+            value = rows[:, n_species - 1:n_species]
+            for b in range(n_species - 2, -1, -1):
+                value = jnp.where(species_j == b, rows[:, b:b + 1], value)
+            selected.append(value)
+        return selected
 
-    return pair_index
+    return select
 
 
 def lennard_jones_energy(epsilon, sigma, r):
@@ -92,22 +104,21 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
 
     pair_cutoff = cutoff_sigma * sigma
     offset = lennard_jones_energy(epsilon, sigma, pair_cutoff) if shift else np.zeros_like(sigma)
-    # One gather per pair: columns epsilon, sigma^2, cutoff^2, offset.
-    table = np.stack([epsilon, sigma**2, pair_cutoff**2, offset], axis=-1).reshape(-1, 4)
-    pair_index = species_pair_index(species, n_species)
+    tables = (epsilon, sigma**2, pair_cutoff**2, offset)
+    select = species_pair_selector(species, n_species)
 
     def pair_terms(position, neighbor_idx):
         """(r_j - r_i, pair energies, phi'(r)/r), all zero outside the cutoff or on padding."""
         dtype = position.dtype
         d, _, mask = neighbor_displacements(position, neighbor_idx, jnp.asarray(box, dtype))
         r_sq = jnp.where(mask, jnp.sum(d * d, axis=-1), 1.0)
-        pair = jnp.asarray(table, dtype)[pair_index(neighbor_idx)]
-        eps, sigma_sq, cutoff_sq, shift_energy = (pair[..., k] for k in range(4))
+        eps, sigma_sq, cutoff_sq, shift_energy = select(neighbor_idx, tables, dtype)
         within = mask & (r_sq < cutoff_sq)
-        sr6 = (sigma_sq / r_sq) ** 3
+        inv_r_sq = 1.0 / r_sq
+        sr6 = (sigma_sq * inv_r_sq) ** 3
         sr12 = sr6 * sr6
         pair_energy = jnp.where(within, 4.0 * eps * (sr12 - sr6) - shift_energy, 0.0)
-        dphi_over_r = jnp.where(within, -24.0 * eps * (2.0 * sr12 - sr6) / r_sq, 0.0)
+        dphi_over_r = jnp.where(within, -24.0 * eps * (2.0 * sr12 - sr6) * inv_r_sq, 0.0)
         return d, pair_energy, dphi_over_r
 
     def energy(position, neighbor_idx):

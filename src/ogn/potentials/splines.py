@@ -65,12 +65,13 @@ def locate(x, inverse_delta, n_points: int):
 
 
 def cubic_value(coefficients, t):
-    """Value of cubics ``coefficients[..., 0:4]`` at fractions ``t`` (Horner)."""
-    c = coefficients
-    return ((c[..., 3] * t + c[..., 2]) * t + c[..., 1]) * t + c[..., 0]
+    """Value of cubics at fractions ``t`` (Horner); ``coefficients`` = (c0, c1, c2, c3),
+    each an array broadcastable with ``t``."""
+    c0, c1, c2, c3 = coefficients
+    return ((c3 * t + c2) * t + c1) * t + c0
 
 
 def cubic_slope(coefficients, t, inverse_delta):
     """Derivative d f / d x of the cubics at fractions ``t`` (``inverse_delta`` = 1/step)."""
-    c = coefficients
-    return ((3.0 * c[..., 3] * t + 2.0 * c[..., 2]) * t + c[..., 1]) * inverse_delta
+    _, c1, c2, c3 = coefficients
+    return ((3.0 * c3 * t + 2.0 * c2) * t + c1) * inverse_delta

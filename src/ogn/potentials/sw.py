@@ -14,8 +14,9 @@ and unit vectors u_j (i -> j),
     sum_{j != k} g_j g_k (u_j.u_k - c0)^2 = |T|^2 - 2 c0 |v|^2 + c0^2 s^2 - (1 - c0)^2 sum_j g_j^2,
     T = sum_j g_j u_j u_j^T,   v = sum_j g_j u_j,   s = sum_j g_j,
 
-so the work is O(N M) rather than O(N M^2) on an (N, M) neighbor list. Forces by automatic
-differentiation. ``exp(sigma / (r - r_c))`` is evaluated at a safe distance for pairs outside
+so the work is O(N M) rather than O(N M^2) on an (N, M) neighbor list. Forces are explicit
+(derivatives of these sums; the reaction on neighbor j is one segment sum over the list).
+``exp(sigma / (r - r_c))`` is evaluated at a safe distance for pairs outside
 the cutoff and padding, so those contribute exactly zero with finite gradients.
 """
 
@@ -24,9 +25,11 @@ import os
 import tempfile
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 
-from .base import Potential, forces_from_energy, neighbor_displacements
+from .base import Potential, neighbor_displacement_components
 
 PARAMETER_NAMES = ("epsilon", "sigma", "A", "B", "p", "q", "a", "lambda", "gamma")
 
@@ -70,38 +73,92 @@ def stillinger_weber_parameters(params: dict) -> dict:
     return parameters
 
 
-def stillinger_weber_energy_fn(parameters: dict, box):
-    """Total SW energy (eV) of ``(position, neighbor_idx)``; parameters as returned above."""
+def stillinger_weber_functions(parameters: dict, box):
+    """``(energy, energy_and_forces)`` of ``(position, neighbor_idx)``: eV and eV/A.
+
+    Forces are explicit: the two-body part and atom i's own share of its three-body term are
+    row sums; the share of neighbor j is added with one segment sum over the list.
+    """
     eps, sigma = parameters["epsilon"], parameters["sigma"]
     big_a, big_b = parameters["A"], parameters["B"]
-    power_p, power_q = parameters["p"], parameters["q"]
+    # integral powers (the usual p = 4, q = 0) as integer powers: much cheaper than pow()
+    power_p, power_q = (int(x) if float(x).is_integer() else x
+                        for x in (parameters["p"], parameters["q"]))
     lam, gamma, c0 = parameters["lambda"], parameters["gamma"], parameters["cos_theta0"]
     cutoff = parameters["cutoff"]
     box = jnp.asarray(box)
+    half_lambda_eps = 0.5 * lam * eps
 
-    def energy(position, neighbor_idx):
-        d, r, mask = neighbor_displacements(position, neighbor_idx, box.astype(position.dtype))
+    def pair_terms(position, neighbor_idx):
+        d, r, mask = neighbor_displacement_components(position, neighbor_idx,
+                                                      box.astype(position.dtype))
         within = mask & (r < cutoff)
         r_safe = jnp.where(within, r, 0.5 * cutoff)
         inverse_gap = 1.0 / (r_safe - cutoff)  # negative inside the cutoff
         s_over_r = sigma / r_safe
-        two_body = (big_a * eps * (big_b * s_over_r ** power_p - s_over_r ** power_q)
-                    * jnp.exp(sigma * inverse_gap))
-        two_body = 0.5 * jnp.sum(jnp.where(within, two_body, 0.0))
-
+        radial = jnp.exp(sigma * inverse_gap)
+        two_body = jnp.where(
+            within, big_a * eps * (big_b * s_over_r ** power_p - s_over_r ** power_q) * radial, 0.0)
         g = jnp.where(within, jnp.exp(gamma * sigma * inverse_gap), 0.0)  # (N, M)
-        u = d / r_safe[..., None]
-        tensor = jnp.einsum("nm,nma,nmb->nab", g, u, u)
-        vector = jnp.einsum("nm,nma->na", g, u)
-        total = jnp.sum(g, axis=1)
-        all_pairs = (jnp.sum(tensor * tensor, axis=(1, 2))
-                     - 2.0 * c0 * jnp.sum(vector * vector, axis=1)
-                     + c0 * c0 * total * total)
-        diagonal = (1.0 - c0) ** 2 * jnp.sum(g * g, axis=1)
-        three_body = 0.5 * lam * eps * jnp.sum(all_pairs - diagonal)
-        return two_body + three_body
+        u = tuple(component / r_safe for component in d)  # 3 x (N, M)
+        return within, r_safe, inverse_gap, s_over_r, radial, two_body, g, u
 
-    return energy
+    def three_body_sums(g, u):
+        """Per atom: T (xx, yy, zz, xy, xz, yz), v (x, y, z), s, and the three-body energy."""
+        ux, uy, uz = u
+        gx, gy, gz = g * ux, g * uy, g * uz
+        tensor = tuple(jnp.sum(a * b, axis=1)
+                       for a, b in ((gx, ux), (gy, uy), (gz, uz), (gx, uy), (gx, uz), (gy, uz)))
+        vector = tuple(jnp.sum(a, axis=1) for a in (gx, gy, gz))
+        total = jnp.sum(g, axis=1)
+        txx, tyy, tzz, txy, txz, tyz = tensor
+        vx, vy, vz = vector
+        all_pairs = (txx * txx + tyy * tyy + tzz * tzz + 2.0 * (txy * txy + txz * txz + tyz * tyz)
+                     - 2.0 * c0 * (vx * vx + vy * vy + vz * vz) + c0 * c0 * total * total)
+        diagonal = (1.0 - c0) ** 2 * jnp.sum(g * g, axis=1)
+        return tensor, vector, total, half_lambda_eps * jnp.sum(all_pairs - diagonal)
+
+    def energy(position, neighbor_idx):
+        *_, two_body, g, u = pair_terms(position, neighbor_idx)
+        return 0.5 * jnp.sum(two_body) + three_body_sums(g, u)[3]
+
+    def energy_and_forces(position, neighbor_idx):
+        within, r, inverse_gap, s_over_r, radial, two_body, g, u = pair_terms(position,
+                                                                               neighbor_idx)
+        tensor, vector, total, three_body = three_body_sums(g, u)
+        # two-body: F_i = sum_j phi'(r_ij) u_ij
+        repulsive = big_a * eps * big_b * s_over_r ** power_p
+        attractive = big_a * eps * s_over_r ** power_q
+        two_body_slope = jnp.where(within, radial * (
+            (-power_p * repulsive + power_q * attractive) / r
+            - sigma * inverse_gap ** 2 * (repulsive - attractive)), 0.0)
+        # three-body energy of atom i: derivatives by g_j and by u_j (j in row i)
+        ux, uy, uz = u
+        txx, tyy, tzz, txy, txz, tyz = (c[:, None] for c in tensor)
+        vx, vy, vz = (c[:, None] for c in vector)
+        tu = (txx * ux + txy * uy + txz * uz,
+              txy * ux + tyy * uy + tyz * uz,
+              txz * ux + tyz * uy + tzz * uz)
+        de_dg = 2.0 * half_lambda_eps * (
+            ux * tu[0] + uy * tu[1] + uz * tu[2] - 2.0 * c0 * (vx * ux + vy * uy + vz * uz)
+            + c0 * c0 * total[:, None] - (1.0 - c0) ** 2 * g)
+        dg_dr = -gamma * sigma * inverse_gap ** 2 * g
+        de_du = tuple(4.0 * half_lambda_eps * g * (tu_a - c0 * v_a)
+                      for tu_a, v_a in zip(tu, (vx, vy, vz), strict=True))
+        along_u = de_dg * dg_dr - (ux * de_du[0] + uy * de_du[1] + uz * de_du[2]) / r
+        n_atoms = position.shape[0]
+        segments = neighbor_idx.reshape(-1)
+        forces = []
+        for u_a, de_du_a in zip(u, de_du, strict=True):
+            # G_ij = dE3_i/d(r_j - r_i) pushes i by +G_ij and j by -G_ij
+            g_pair = along_u * u_a + de_du_a / r
+            own = jnp.sum(two_body_slope * u_a + g_pair, axis=1)
+            reaction = jax.ops.segment_sum(g_pair.reshape(-1), segments,
+                                           num_segments=n_atoms + 1)[:n_atoms]
+            forces.append(own - reaction)
+        return 0.5 * jnp.sum(two_body) + three_body, jnp.stack(forces, axis=-1)
+
+    return energy, energy_and_forces
 
 
 def stillinger_weber_potential(params: dict, box, species) -> Potential:
@@ -109,15 +166,16 @@ def stillinger_weber_potential(params: dict, box, species) -> Potential:
     gamma; optional cos_theta0, default -1/3). ``species`` is accepted for the common
     interface; every atom is treated as the same element."""
     parameters = stillinger_weber_parameters(params)
-    energy = stillinger_weber_energy_fn(parameters, box)
-    n_types = int(jnp.max(jnp.asarray(species))) + 1 if len(species) else 1
+    energy, energy_and_forces = stillinger_weber_functions(parameters, box)
+    species = np.asarray(species)
+    n_types = int(species.max()) + 1 if species.size else 1
     parameter_file = write_sw_parameter_file(sw_parameter_text(parameters))
     commands = ("pair_style sw", f"pair_coeff * * {parameter_file} " + " ".join(["Si"] * n_types))
     return Potential(
         name="stillinger_weber",
         cutoff=parameters["cutoff"],
         energy=energy,
-        energy_and_forces=forces_from_energy(energy),
+        energy_and_forces=energy_and_forces,
         lammps_commands=commands,
         lammps_units="metal",
         parameters={**parameters, "lammps_parameter_file": str(parameter_file)},
