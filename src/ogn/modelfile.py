@@ -16,6 +16,7 @@ graph cutoff or k differ from what the caller is about to use it for.
 """
 
 import json
+import zipfile
 from typing import NamedTuple
 
 import numpy as np
@@ -104,7 +105,7 @@ def read_npz(path) -> tuple[dict, dict]:
     except FileNotFoundError as error:
         raise ModelFileError(f"model file {path} does not exist; train the model first") \
             from error
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise ModelFileError(f"{path} is not a readable ogn model/checkpoint file ({error}); "
                              "it may be truncated: delete it and retrain") from error
     return arrays, metadata

@@ -9,7 +9,7 @@ change of velocity ``dv`` from t to t + k. k counts MD steps; trajectories save 
 * training pairs: every frame t of every training trajectory with t + k inside it
   (:func:`training_pair_frames`);
 * test pairs: ``n_pairs`` pairs spread evenly over the test trajectories (as equal a share per
-  trajectory as possible, frames evenly spaced within each; :func:`test_pair_frames`).
+  trajectory as possible, frames evenly spaced within each; :func:`evaluation_pair_frames`).
 
 Pairs file layout (HDF5, one file per split, ``results/pairs/{system}/k{k}/{train,test}.h5``)::
 
@@ -96,7 +96,7 @@ def share_evenly(total: int, n_parts: int) -> np.ndarray:
     return np.array([len(part) for part in np.array_split(np.arange(total), n_parts)])
 
 
-def test_pair_frames(n_frames_per_trajectory: Sequence[int], stride: int,
+def evaluation_pair_frames(n_frames_per_trajectory: Sequence[int], stride: int,
                      n_pairs: int) -> list[np.ndarray]:
     """Frames of ``n_pairs`` test pairs spread evenly over the trajectories and within each."""
     counts = share_evenly(n_pairs, len(n_frames_per_trajectory))
@@ -200,11 +200,12 @@ def training_pairs_from_files(paths: Sequence, k: int) -> Pairs:
     return pairs_from_trajectories(trajectories, k, frames, _source_attrs(paths, "train"))
 
 
-def test_pairs_from_files(paths: Sequence, k: int, n_pairs: int) -> Pairs:
+def evaluation_pairs_from_files(paths: Sequence, k: int, n_pairs: int) -> Pairs:
     """``n_pairs`` test pairs spread evenly over the trajectory files ``paths``."""
     trajectories = [read_trajectory(path) for path in paths]
     stride = frame_stride(trajectories[0].step, k)
-    frames = test_pair_frames([t.position.shape[0] for t in trajectories], stride, n_pairs)
+    frames = evaluation_pair_frames([t.position.shape[0] for t in trajectories], stride,
+                                    n_pairs)
     return pairs_from_trajectories(trajectories, k, frames, _source_attrs(paths, "test"))
 
 

@@ -207,7 +207,25 @@ def make_eval_loss(simulator: Simulator):
     return jax.jit(simulator.loss)
 
 
-class TestSet(NamedTuple):
+class TrainingFunctions(NamedTuple):
+    """The jitted functions of a run. Make them once and pass them to several :func:`train`
+    calls with the same simulator and training config to compile only once."""
+
+    init: Callable  # (rng, n_atoms, capacity) -> params
+    optimizer: optax.GradientTransformation
+    train_step: Callable
+    eval_loss: Callable
+
+
+def make_training_functions(simulator: Simulator, training_config: dict) -> TrainingFunctions:
+    optimizer = make_optimizer(training_config)
+    return TrainingFunctions(init=jax.jit(simulator.init, static_argnums=(1, 2)),
+                             optimizer=optimizer,
+                             train_step=make_train_step(simulator, optimizer),
+                             eval_loss=make_eval_loss(simulator))
+
+
+class EvaluationSet(NamedTuple):
     nodes: list
     edges: list
     senders: list
@@ -215,7 +233,7 @@ class TestSet(NamedTuple):
     targets: list
 
 
-def prepare_test_set(pairs: Pairs, cutoff: float, n_species: int) -> TestSet:
+def prepare_test_set(pairs: Pairs, cutoff: float, n_species: int) -> EvaluationSet:
     """Host-built graphs of every test pair, all padded to one capacity (one compile)."""
     capacity = edge_capacity_for(pairs.position, pairs.box, cutoff, CAPACITY_HEAD_ROOM)
     columns = [[], [], [], [], []]
@@ -223,10 +241,10 @@ def prepare_test_set(pairs: Pairs, cutoff: float, n_species: int) -> TestSet:
         batch, _ = host_batch(pairs, [index], [None], cutoff, capacity, n_species)
         for column, array in zip(columns, device_batch(batch), strict=True):
             column.append(jnp.asarray(array[0]))
-    return TestSet(*columns)
+    return EvaluationSet(*columns)
 
 
-def test_loss(eval_loss, params, standard, test_set: TestSet) -> float:
+def mean_test_loss(eval_loss, params, standard, test_set: EvaluationSet) -> float:
     """Mean standardized loss over the test set."""
     total = jnp.zeros(())
     for parts in zip(*test_set, strict=True):
@@ -304,23 +322,26 @@ def append_curve_row(path, row: dict) -> None:
 
 # ----------------------------------------------------------------------------- the loop
 
-def initial_state(simulator: Simulator, optimizer, train_pairs: Pairs, graph_cutoff: float,
-                  seed: int) -> TrainState:
+def initial_state(simulator: Simulator, functions: TrainingFunctions, train_pairs: Pairs,
+                  graph_cutoff: float, seed: int) -> TrainState:
     sample = np.unique(np.linspace(0, train_pairs.n_pairs - 1, CAPACITY_SAMPLE).astype(int))
     capacity = edge_capacity_for(train_pairs.position[sample], train_pairs.box, graph_cutoff,
                                  CAPACITY_HEAD_ROOM)
-    init = jax.jit(simulator.init, static_argnums=(1, 2))
-    params = init(jax.random.PRNGKey(int(seed)), train_pairs.n_atoms, capacity)
+    params = functions.init(jax.random.PRNGKey(int(seed)), train_pairs.n_atoms, capacity)
     normalizer = init_normalizer(node_feature_size(simulator.n_species))
-    return TrainState(step=0, params=params, opt_state=optimizer.init(params),
+    return TrainState(step=0, params=params, opt_state=functions.optimizer.init(params),
                       normalizer=normalizer, capacity=capacity, loss_sum=0.0, loss_count=0,
                       seconds=0.0)
 
 
 def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_config: dict,
           *, graph_cutoff: float, checkpoint_path, curve_path, log: Callable = print,
-          on_step: Callable | None = None, log_every_seconds: float = 30.0) -> TrainState:
+          on_step: Callable | None = None, log_every_seconds: float = 30.0,
+          functions: TrainingFunctions | None = None) -> TrainState:
     """Train (or resume training) and return the final state.
+
+    ``functions`` (optional) are :func:`make_training_functions` of the same simulator and
+    ``training_config``, to reuse their compilations across calls.
 
     ``on_step(step)`` (optional) is called after every gradient step is dispatched; an
     exception raised there stops the run as a kill would (tests use it).
@@ -338,13 +359,14 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
     per_epoch = steps_per_epoch(n_pairs, batch_size)
     last_step = total_steps(training_config, n_pairs)
     schedule = learning_rate_schedule(training_config)
-    optimizer = make_optimizer(training_config)
+    if functions is None:
+        functions = make_training_functions(simulator, training_config)
     symmetries = cube_symmetries()
     fingerprint = run_fingerprint(simulator.network_config, training_config, graph_cutoff,
                                   train_pairs.attrs.get("sha256", ""),
                                   test_pairs.attrs.get("sha256", ""))
 
-    fresh = initial_state(simulator, optimizer, train_pairs, graph_cutoff, seed)
+    fresh = initial_state(simulator, functions, train_pairs, graph_cutoff, seed)
     log(f"network: {simulator.network_config.n_layers} message-passing layers, "
         f"{parameter_count(fresh.params):,} parameters; {n_pairs} training pairs, "
         f"{test_pairs.n_pairs} test pairs, {train_pairs.n_atoms} atoms, batch {batch_size}, "
@@ -362,8 +384,7 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
     write_curve_rows(curve_path, list(state.curve))
     del fresh
 
-    train_step = make_train_step(simulator, optimizer)
-    eval_loss = make_eval_loss(simulator)
+    train_step, eval_loss = functions.train_step, functions.eval_loss
     log(f"building the {test_pairs.n_pairs} test graphs")
     test_set = prepare_test_set(test_pairs, graph_cutoff, n_species)
     log(f"edge capacity {state.capacity} per configuration (graph cutoff {graph_cutoff})")
@@ -402,6 +423,9 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         matrices = [symmetries[s] if augment else None for s in symmetry]
         batch, new_capacity = host_batch(train_pairs, indices, matrices, graph_cutoff,
                                          capacity, n_species)
+        if not all(np.all(np.isfinite(a)) for a in (batch.nodes, batch.edges, batch.targets)):
+            raise ValueError(f"training pairs {indices.tolist()} (used at step {step}) hold "
+                             "non-finite values; the pairs file is damaged: rebuild it")
         if new_capacity != capacity:
             log(f"step {step}: a configuration has more edges than the capacity {capacity}; "
                 f"growing it to {new_capacity} (the step recompiles once)")
@@ -424,7 +448,8 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
             last_value = check(pending)
             pending = None
         if at_eval:
-            test_value = test_loss(eval_loss, params, standardization(normalizer), test_set)
+            test_value = mean_test_loss(eval_loss, params, standardization(normalizer),
+                                        test_set)
             train_value = loss_sum / loss_count if loss_count else float("nan")
             row = {"step": str(step), "epoch": f"{step / per_epoch:.6g}",
                    "lr": f"{float(schedule(step)):.6g}", "train_loss": f"{train_value:.8g}",

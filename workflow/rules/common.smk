@@ -35,6 +35,14 @@ wildcard_constraints:
     system=alternatives(SYSTEMS),
     split="train|test",
     i=r"\d+",
+    k=r"\d+",
+    layers=r"\d+",
+
+
+def starting_state(system):
+    """Equilibrated liquid, or for a quenched system (the glass) the quenched state."""
+    kind = "quenched" if system in QUENCHED else "equilibrated"
+    return f"results/md/{system}/{kind}.h5"
 
 
 def trajectory_files(system, split):
@@ -48,8 +56,22 @@ def md_targets():
     return targets
 
 
+def model_variants(system):
+    """(layers, k) of every model the figures need: OGN and Fast-OGN (config `models`)."""
+    models = config["models"]
+    variants = [(models["ogn_layers"], models["ogn_k"]),
+                (models["fast_ogn_layers"], config["systems"][system]["fast_ogn_k"])]
+    return list(dict.fromkeys(variants))
+
+
+def model_targets():
+    return [f"results/models/{system}/L{layers}_k{k}/model.npz"
+            for system in config["models"]["systems"]
+            for layers, k in model_variants(system)]
+
+
 def all_targets():
-    return md_targets()
+    return md_targets() + model_targets()
 
 
 def log_path(rule_name, pattern):

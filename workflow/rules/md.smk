@@ -34,7 +34,7 @@ rule quench:
     input:
         liquid=lambda w: f"results/md/{config['systems'][w.system]['quench']['from_system']}/equilibrated.h5",
     output:
-        state="results/md/{system}/equilibrated.h5",
+        state="results/md/{system}/quenched.h5",
         curve="results/md/{system}/quench.csv",
     wildcard_constraints:
         system=alternatives(QUENCHED),
@@ -59,7 +59,7 @@ rule produce:
     message:
         "NVE {wildcards.split} trajectory {wildcards.i} of {wildcards.system}"
     input:
-        state="results/md/{system}/equilibrated.h5",
+        state=lambda w: starting_state(w.system),
     output:
         trajectory="results/md/{system}/{split}_{i}.h5",
     params:

@@ -3,7 +3,7 @@
 snakemake.input.train / .test: lists of H5MD trajectory files; params.k: k in MD steps;
 params.training: config block ``training`` (uses test_pairs); output.train / .test: pairs files.
 """
-from ogn.pairs import test_pairs_from_files, training_pairs_from_files, write_pairs
+from ogn.pairs import evaluation_pairs_from_files, training_pairs_from_files, write_pairs
 from ogn.runlog import make_logger
 
 sm = snakemake  # noqa: F821
@@ -12,7 +12,8 @@ k = int(sm.params.k)
 train = training_pairs_from_files(list(sm.input.train), k)
 log(f"{train.n_pairs} training pairs at k = {k} from {len(sm.input.train)} trajectories "
     f"({train.n_atoms} atoms, frame stride {train.attrs['frame_stride']})")
-test = test_pairs_from_files(list(sm.input.test), k, int(sm.params.training["test_pairs"]))
+test = evaluation_pairs_from_files(list(sm.input.test), k,
+                                   int(sm.params.training["test_pairs"]))
 log(f"{test.n_pairs} test pairs from {len(sm.input.test)} trajectories")
 write_pairs(sm.output.train, train)
 write_pairs(sm.output.test, test)

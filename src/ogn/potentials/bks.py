@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import jax.scipy.special
 import numpy as np
 
-from .base import Potential, neighbor_displacements
+from .base import Potential, neighbor_displacement_components
 from .lj import species_matrix, species_pair_selector, validated_species
 
 # LAMMPS metal units: force->qqr2e = e^2 / (4 pi eps0) in eV A.
@@ -104,9 +104,10 @@ def bks_potential(params: dict, box, species) -> Potential:
     two_alpha_over_sqrt_pi = 2.0 * alpha / math.sqrt(math.pi)
 
     def pair_terms(position, neighbor_idx):
-        """(r_j - r_i, pair energies, phi'(r)/r), all zero outside the cutoffs or on padding."""
+        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r); zero beyond cutoffs/padding."""
         dtype = position.dtype
-        d, r, mask = neighbor_displacements(position, neighbor_idx, jnp.asarray(box, dtype))
+        (dx, dy, dz), r, mask = neighbor_displacement_components(
+            position, neighbor_idx, jnp.asarray(box, dtype))
         a, inv_rho, c, dd, shift_energy, qq = select(neighbor_idx, tables, dtype)
         inv_r = 1.0 / r
         inv_r2 = inv_r * inv_r
@@ -127,7 +128,7 @@ def bks_potential(params: dict, box, species) -> Potential:
                        + jnp.where(in_coulomb, coulomb_energy, 0.0))
         dphi_over_r = (jnp.where(in_short, short_dphi, 0.0)
                        + jnp.where(in_coulomb, coulomb_dphi, 0.0)) * inv_r
-        return d, pair_energy, dphi_over_r
+        return (dx, dy, dz), pair_energy, dphi_over_r
 
     def energy(position, neighbor_idx):
         """Total potential energy (eV), DSF self term included."""
@@ -136,8 +137,8 @@ def bks_potential(params: dict, box, species) -> Potential:
 
     def energy_and_forces(position, neighbor_idx):
         """(energy (eV), forces (N, 3) eV/A) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
-        d, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
-        forces = jnp.sum(dphi_over_r[..., None] * d, axis=1)
+        components, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
+        forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
         return 0.5 * jnp.sum(pair_energy) + jnp.asarray(self_energy, position.dtype), forces
 
     lammps_commands = (

@@ -10,7 +10,8 @@ rc_ab (energy continuous at the cutoff, forces unchanged); offset_ab = 0 otherwi
 LAMMPS ``pair_style lj/cut`` with per-pair cutoffs, not jax_md's smoothly switched
 ``lennard_jones`` (which scales its cutoff by the largest sigma).
 
-Forces are evaluated directly as row sums over the dense full neighbor list,
+Forces are evaluated directly as row sums over the dense full neighbor list (one gather per
+Cartesian component, see :func:`ogn.potentials.base.neighbor_displacement_components`),
 F_i = sum_j phi'(r_ij) / r_ij * (r_j - r_i), so no scatter and no automatic differentiation
 through the position gather is needed.
 
@@ -21,7 +22,7 @@ are shared with the other pair potentials.
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Potential, neighbor_displacements
+from .base import Potential, neighbor_displacement_components
 
 
 def species_matrix(params: dict, key: str, n_species: int) -> np.ndarray:
@@ -41,7 +42,8 @@ def validated_species(species, n_species: int) -> np.ndarray:
     """Species as an (N,) int array with every value in 0..n_species-1."""
     species = np.asarray(species)
     if species.ndim != 1 or not np.issubdtype(species.dtype, np.integer):
-        raise ValueError(f"species must be a 1-d integer array, got {species.dtype} {species.shape}")
+        raise ValueError(f"species must be a 1-d integer array, got {species.dtype} "
+                         f"{species.shape}")
     if species.size and (species.min() < 0 or species.max() >= n_species):
         raise ValueError(
             f"species values must lie in 0..{n_species - 1} (the parameter matrices are "
@@ -108,10 +110,11 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
     select = species_pair_selector(species, n_species)
 
     def pair_terms(position, neighbor_idx):
-        """(r_j - r_i, pair energies, phi'(r)/r), all zero outside the cutoff or on padding."""
+        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r); zero beyond cutoff/padding."""
         dtype = position.dtype
-        d, _, mask = neighbor_displacements(position, neighbor_idx, jnp.asarray(box, dtype))
-        r_sq = jnp.where(mask, jnp.sum(d * d, axis=-1), 1.0)
+        (dx, dy, dz), _, mask = neighbor_displacement_components(
+            position, neighbor_idx, jnp.asarray(box, dtype))
+        r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
         eps, sigma_sq, cutoff_sq, shift_energy = select(neighbor_idx, tables, dtype)
         within = mask & (r_sq < cutoff_sq)
         inv_r_sq = 1.0 / r_sq
@@ -119,7 +122,7 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
         sr12 = sr6 * sr6
         pair_energy = jnp.where(within, 4.0 * eps * (sr12 - sr6) - shift_energy, 0.0)
         dphi_over_r = jnp.where(within, -24.0 * eps * (2.0 * sr12 - sr6) * inv_r_sq, 0.0)
-        return d, pair_energy, dphi_over_r
+        return (dx, dy, dz), pair_energy, dphi_over_r
 
     def energy(position, neighbor_idx):
         """Total potential energy (eps_AA); each pair appears twice in the full list."""
@@ -128,8 +131,8 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
 
     def energy_and_forces(position, neighbor_idx):
         """(energy, forces (N, 3)) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
-        d, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
-        forces = jnp.sum(dphi_over_r[..., None] * d, axis=1)
+        components, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
+        forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
         return 0.5 * jnp.sum(pair_energy), forces
 
     lammps_commands = (f"pair_style lj/cut {float(np.max(pair_cutoff))!r}",) + tuple(

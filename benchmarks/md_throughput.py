@@ -1,0 +1,194 @@
+"""MD throughput, ours (JAX) against LAMMPS, in atom-steps per second (issue 2).
+
+For each potential at the paper's N and at about 2,000 and 10,000 atoms (same density and
+composition, :func:`ogn.systems.scaled_counts_and_box`): one starting configuration (random
+non-overlapping placement, a short FIRE minimisation, Maxwell-Boltzmann velocities at T) is run
+NVE with the same N, dt and neighbor skin by
+
+* ours in float64 (the workflow's precision) and float32 (extra column),
+* LAMMPS with the same potential on 2 threads (OPENMP styles, ``-sf omp -pk omp 2``: the cores
+  JAX uses here) and on 1 core.
+
+Each engine first runs ``warm-up`` steps untimed (ours: after compiling; its compile time is
+reported apart), then ``steps`` timed steps, ``--repeats`` times from the same warmed-up state
+(LAMMPS: a fresh instance each time); the median is reported. Our runs record one frame at the
+end (``record_every = steps``); the time includes the host neighbor-list rebuilds, whose count
+and share of the run time are reported. ``E/atom diff`` is our final total energy per atom minus
+LAMMPS's (2 threads), relative to the mean kinetic energy per atom: both start from the same
+state, so it checks they integrate the same system.
+
+    python benchmarks/md_throughput.py [--systems lj sio2 si cuzr] [--sizes paper 2000 10000]
+        [--steps 200] [--repeats 3] [--csv benchmarks/out/md_throughput.csv]
+
+``--steps`` is the step count at 10,000 atoms; smaller systems run steps * 10,000 / N steps
+(at most 20 * steps), so each measurement does about the same work.
+"""
+
+import argparse
+import csv
+import statistics
+import time
+from pathlib import Path
+
+from ogn.precision import enable_float64
+
+enable_float64()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ogn.config import REPO_ROOT, load_config  # noqa: E402
+from ogn.lammps_bridge import lammps_md_seconds, lammps_timestep, lammps_velocity  # noqa: E402
+from ogn.md import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
+from ogn.neighbors import build_neighbor_list  # noqa: E402
+from ogn.placement import minimize_fire, random_non_overlapping  # noqa: E402
+from ogn.systems import make_system, scaled_counts_and_box  # noqa: E402
+
+SYSTEMS = ["lj", "sio2", "si", "cuzr"]
+SIZES = ["paper", "2000", "10000"]
+FIRE_STEPS = 100
+SEED = 2
+
+
+def sized_system(name: str, config: dict, size: str):
+    """The system at the paper's size or at about ``size`` atoms (same density, composition)."""
+    if size == "paper":
+        return make_system(name, config)
+    counts, side = scaled_counts_and_box(config["systems"][name], int(size))
+    return make_system(name, config, counts=counts, box=side)
+
+
+def starting_configuration(system, min_distance: float, seed: int):
+    """(position, velocity) internal units: random placement, FIRE, Maxwell-Boltzmann at T."""
+    pot = system.potential
+    rng = np.random.default_rng(seed)
+    position = random_non_overlapping(rng, len(system.species), system.box, min_distance)
+    position, _ = minimize_fire(position, pot.energy_and_forces, system.box, pot.cutoff,
+                                system.skin, FIRE_STEPS)
+    velocity = maxwell_boltzmann_velocities(jax.random.PRNGKey(seed), jnp.asarray(system.mass),
+                                            system.temperature, system.units.boltzmann)
+    return np.asarray(position), np.asarray(velocity)
+
+
+def rebuild_seconds(position, system, repeats: int = 3) -> float:
+    """Median host time (s) of one neighbor-list build at ``position``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(build_neighbor_list(position, system.box, system.potential.cutoff,
+                                                  system.skin))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def total_energy_per_atom(state, mass) -> float:
+    velocity = np.asarray(state.velocity, dtype=np.float64)
+    kinetic = 0.5 * np.sum(np.asarray(mass)[:, None] * velocity**2)
+    return (float(state.potential_energy) + kinetic) / len(mass)
+
+
+def ours_md(system, position, velocity, dtype, n_steps: int, warmup: int, repeats: int):
+    """Compile time, median run seconds, rebuilds per run, rebuild share, final E/atom."""
+    pot = system.potential
+    mass = jnp.asarray(system.mass, dtype)
+    neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
+    state = init_state(jnp.asarray(position, dtype), jnp.asarray(velocity, dtype),
+                       pot.energy_and_forces, neighbors)
+    advance = make_advance(pot.energy_and_forces, mass, system.dt, system.skin,
+                           system.units.boltzmann)
+    start = time.perf_counter()
+    jax.block_until_ready(advance(state, neighbors, 0, 0))
+    compile_seconds = time.perf_counter() - start
+
+    def run(state, neighbors, steps):
+        return simulate(state, neighbors, advance, steps, steps, mass, system.units.boltzmann,
+                        system.box, pot.cutoff, system.skin, record_first=False)
+
+    warm = run(state, neighbors, warmup)
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run(warm.state, warm.neighbors, n_steps)
+        jax.block_until_ready(result.state)
+        seconds.append(time.perf_counter() - start)
+    median = statistics.median(seconds)
+    share = result.n_rebuilds * rebuild_seconds(np.asarray(result.state.position), system) / median
+    return (compile_seconds, median, result.n_rebuilds, share,
+            total_energy_per_atom(result.state, system.mass))
+
+
+def lammps_md(system, position, velocity, n_steps: int, warmup: int, repeats: int,
+              threads: int):
+    """Median seconds of ``n_steps`` LAMMPS NVE steps and the final E/atom (our energy unit)."""
+    pot = system.potential
+    n_species = len(system.species_names)
+    masses = [float(system.mass[np.argmax(system.species == s)]) for s in range(n_species)]
+    runs = [lammps_md_seconds(position, lammps_velocity(velocity, system.units), system.box,
+                              system.species, masses, pot.lammps_commands, pot.lammps_units,
+                              lammps_timestep(system.dt_config, system.units), n_steps,
+                              system.skin, threads, warmup_steps=warmup)
+            for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), runs[-1][1]
+
+
+def steps_for(n_atoms: int, steps_at_10k: int) -> int:
+    return int(min(20 * steps_at_10k, max(steps_at_10k, round(steps_at_10k * 10_000 / n_atoms))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--systems", nargs="*", default=SYSTEMS)
+    parser.add_argument("--sizes", nargs="*", default=SIZES,
+                        help="'paper' or an approximate atom count")
+    parser.add_argument("--steps", type=int, default=200, help="timed steps at 10,000 atoms")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--csv", type=Path, default=REPO_ROOT / "benchmarks" / "out" /
+                        "md_throughput.csv")
+    args = parser.parse_args()
+    config = load_config(REPO_ROOT / "config" / "config.yaml")
+    columns = ["system", "N", "steps", "skin", "rebuilds", "rebuild share", "compile s",
+               "ours f64", "ours f32", "LAMMPS 2c", "LAMMPS 1c", "f64/L2", "f32/L2", "f64/L1",
+               "E/atom diff"]
+    print(f"atom-steps per second; ours = JAX on {jax.device_count()} CPU device(s), "
+          f"repeats = {args.repeats} (median)")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns), flush=True)
+    rows = []
+    for name in args.systems:
+        for size in args.sizes:
+            system = sized_system(name, config, size)
+            n_atoms = len(system.species)
+            n_steps = steps_for(n_atoms, args.steps)
+            warmup = max(10, n_steps // 5)
+            position, velocity = starting_configuration(
+                system, config["systems"][name]["min_distance"], SEED)
+            compile_s, f64_s, rebuilds, share, energy = ours_md(
+                system, position, velocity, jnp.float64, n_steps, warmup, args.repeats)
+            _, f32_s, *_ = ours_md(system, position, velocity, jnp.float32, n_steps, warmup,
+                                   args.repeats)
+            l2_s, l2_energy = lammps_md(system, position, velocity, n_steps, warmup,
+                                        args.repeats, threads=2)
+            l1_s, _ = lammps_md(system, position, velocity, n_steps, warmup, args.repeats,
+                                threads=1)
+            kinetic = 1.5 * system.units.boltzmann * system.temperature
+            rate = {key: n_atoms * n_steps / s for key, s in
+                    (("f64", f64_s), ("f32", f32_s), ("l2", l2_s), ("l1", l1_s))}
+            row = [name, n_atoms, n_steps, system.skin, rebuilds, f"{share:.0%}",
+                   f"{compile_s:.1f}", f"{rate['f64']:.3g}", f"{rate['f32']:.3g}",
+                   f"{rate['l2']:.3g}", f"{rate['l1']:.3g}", f"{rate['f64'] / rate['l2']:.2f}",
+                   f"{rate['f32'] / rate['l2']:.2f}", f"{rate['f64'] / rate['l1']:.2f}",
+                   f"{(energy - l2_energy) / kinetic:+.1e}"]
+            rows.append(row)
+            print("| " + " | ".join(str(c) for c in row) + " |", flush=True)
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Pairs from trajectories, the training loop, its schedule, data order, resume and learning."""
+
+import jax
+import numpy as np
+import pytest
+
+from ogn.h5md import Trajectory, write_trajectory
+from ogn.model import network_config
+from ogn.normalizer import standardization
+from ogn.pairs import (
+    Pairs,
+    PairsFileError,
+    evaluation_pairs_from_files,
+    read_pairs,
+    training_pairs_from_files,
+    write_pairs,
+)
+from ogn.placement import random_non_overlapping
+from ogn.simulator import make_simulator
+from ogn.training import (
+    TrainingDiverged,
+    batch_plan,
+    learning_rate_schedule,
+    load_checkpoint,
+    make_eval_loss,
+    make_optimizer,
+    make_training_functions,
+    mean_test_loss,
+    prepare_test_set,
+    read_curve,
+    run_fingerprint,
+    train,
+)
+
+SMALL = {"architecture": "paper", "latent_size": 16, "hidden_size": 16, "mlp_hidden_layers": 1}
+
+
+def training_config(**overrides):
+    config = {"optimizer": "adam", "learning_rate": 1e-3, "lr_decay_rate": 0.1,
+              "lr_decay_steps": 1e7, "epochs": 1000, "max_steps": None, "batch_size": 1,
+              "eval_every": 10, "checkpoint_every": 10, "test_pairs": 4,
+              "augment_cube_symmetry": True, "seed": 0}
+    config.update(overrides)
+    return config
+
+
+# ----------------------------------------------------------------------------- pairs
+
+def synthetic_trajectory(seed, n_frames=41, n_atoms=12, save_every=1, side=4.0):
+    """Atoms on random walks that cross the box boundary (unwrapped positions)."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0, side, (n_atoms, 3))
+    velocity = rng.normal(size=(n_frames, n_atoms, 3))
+    position = start + np.cumsum(0.3 * velocity, axis=0)
+    steps = np.arange(n_frames) * save_every
+    zeros = np.zeros(n_frames)
+    return Trajectory(position=position, velocity=velocity, step=steps, time=steps * 0.005,
+                      species=(np.arange(n_atoms) % 3 == 0).astype(np.int32),
+                      species_names=["A", "B"], mass=np.ones(n_atoms), box=np.full(3, side),
+                      observables={"kinetic_energy": zeros, "potential_energy": zeros},
+                      metadata={"system": "toy", "units": "lj", "dt": 0.005,
+                                "save_every": save_every})
+
+
+def write_trajectories(tmp_path, seeds, **kwargs):
+    paths = []
+    for seed in seeds:
+        path = tmp_path / f"traj_{seed}.h5"
+        write_trajectory(path, synthetic_trajectory(seed, **kwargs))
+        paths.append(path)
+    return paths
+
+
+def test_training_pairs_hold_every_frame_and_the_unwrapped_change(tmp_path):
+    paths = write_trajectories(tmp_path, [1, 2, 3], save_every=2)
+    k = 6  # MD steps = 3 frames
+    pairs = training_pairs_from_files(paths, k)
+    assert pairs.n_pairs == 3 * (41 - 3)
+    assert pairs.attrs["frame_stride"] == 3 and pairs.attrs["k"] == 6
+    for index in (0, 37, 38, 113):
+        source = synthetic_trajectory([1, 2, 3][pairs.trajectory[index]], save_every=2)
+        t = pairs.frame[index]
+        np.testing.assert_allclose(pairs.dr[index], source.position[t + 3] - source.position[t],
+                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(pairs.dv[index], source.velocity[t + 3] - source.velocity[t],
+                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(pairs.position[index], np.mod(source.position[t], 4.0),
+                                   atol=1e-5)
+    assert np.abs(pairs.dr).max() > 1.0  # crossings of the box are kept unwrapped
+    assert pairs.position.min() >= 0 and pairs.position.max() < 4.0
+    with pytest.raises(ValueError, match="multiple"):
+        training_pairs_from_files(paths, 3)
+
+
+def test_test_pairs_are_spread_evenly_and_files_round_trip(tmp_path):
+    paths = write_trajectories(tmp_path, [4, 5, 6])
+    pairs = evaluation_pairs_from_files(paths, 5, 10)
+    assert pairs.n_pairs == 10
+    np.testing.assert_array_equal(np.bincount(pairs.trajectory), [4, 3, 3])
+    np.testing.assert_array_equal(pairs.frame[:4], [0, 12, 23, 35])  # 36 usable frames
+    path = tmp_path / "pairs" / "test.h5"
+    write_pairs(path, pairs)
+    again = read_pairs(path)
+    for name in Pairs._fields[:-1]:
+        np.testing.assert_array_equal(getattr(again, name), getattr(pairs, name))
+    assert again.attrs == pairs.attrs and len(again.attrs["source_sha256"]) == 64
+    import h5py
+    with h5py.File(path, "r+") as f:
+        f["dv"][0, 0, 0] += 1.0
+    with pytest.raises(PairsFileError, match="sha256"):
+        read_pairs(path)
+
+
+# ----------------------------------------------------------------------------- schedule, order
+
+def test_learning_rate_schedule_is_the_papers(paper_config):
+    schedule = learning_rate_schedule(paper_config["training"])
+    for step, expected in [(0, 1e-4), (5_000_000, 1e-4 * 0.1**0.5), (10_000_000, 1e-5),
+                           (20_000_000, 1e-6)]:
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_data_order_is_a_pure_function_of_seed_and_step():
+    n_pairs, batch = 10, 2
+    epoch0 = np.concatenate([batch_plan(3, s, n_pairs, batch, True)[0] for s in range(5)])
+    epoch1 = np.concatenate([batch_plan(3, s, n_pairs, batch, True)[0] for s in range(5, 10)])
+    assert sorted(epoch0) == list(range(10)) and sorted(epoch1) == list(range(10))
+    assert not np.array_equal(epoch0, epoch1)
+    again = [batch_plan(3, s, n_pairs, batch, True) for s in (7, 2)]
+    np.testing.assert_array_equal(again[0][0], epoch1[4:6])
+    np.testing.assert_array_equal(again[1][0], epoch0[4:6])
+    symmetries = np.concatenate([batch_plan(3, s, n_pairs, 1, True)[1] for s in range(400)])
+    assert symmetries.min() >= 0 and symmetries.max() == 47 and len(set(symmetries)) == 48
+    assert np.all(batch_plan(3, 0, n_pairs, 1, False)[1] == 0)
+
+
+# ----------------------------------------------------------------------------- training
+
+def toy_pairs(seed, n_pairs, n_atoms=24, side=3.4, dt=0.005, soft_scale=10.0, cutoff=1.6):
+    """Random configurations; targets dr = v dt and dv = F dt for the soft-sphere pair force
+    F_i = -sum_j eps (1 - r/rc)^2 (r_j - r_i)/r (r < rc): an exact, smooth function of the
+    configuration that a graph network within rc can represent."""
+    rng = np.random.default_rng(seed)
+    box = np.full(3, side)
+    position = np.stack([random_non_overlapping(rng, n_atoms, box, 0.9)
+                         for _ in range(n_pairs)])
+    velocity = rng.normal(scale=0.3, size=position.shape)
+    d = position[:, None, :, :] - position[:, :, None, :]  # d[p, i, j] = r_j - r_i
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=-1)
+    r[:, np.arange(n_atoms), np.arange(n_atoms)] = np.inf
+    weight = np.where(r < cutoff, (1.0 - r / cutoff) ** 2, 0.0)
+    force = -soft_scale * np.sum((weight / r)[..., None] * d, axis=2)
+    species = (np.arange(n_atoms) % 4 == 0).astype(np.int32)
+    return Pairs(position=position.astype(np.float32), velocity=velocity.astype(np.float32),
+                 dr=(velocity * dt).astype(np.float32), dv=(force * dt).astype(np.float32),
+                 species=species, mass=np.ones(n_atoms), box=box,
+                 trajectory=np.zeros(n_pairs, np.int32), frame=np.arange(n_pairs, dtype=np.int32),
+                 attrs={"k": 1, "n_species": 2, "species_names": ["A", "B"],
+                        "sha256": f"toy-{seed}-{n_pairs}"})
+
+
+def quiet(message):
+    pass
+
+
+def run(tmp_path, name, train_pairs, test_pairs, config, simulator, on_step=None,
+        functions=None):
+    return train(simulator, train_pairs, test_pairs, config, graph_cutoff=1.6,
+                 checkpoint_path=tmp_path / f"{name}.ckpt.npz",
+                 curve_path=tmp_path / f"{name}.csv", log=quiet, on_step=on_step,
+                 functions=functions)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_a_killed_run_resumes_to_the_same_parameters(tmp_path):
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    train_pairs, test_pairs = toy_pairs(0, 6), toy_pairs(1, 2)
+    config = training_config(max_steps=25, eval_every=5, checkpoint_every=10)
+    functions = make_training_functions(simulator, config)  # compiled once for the 3 runs
+    straight = run(tmp_path, "straight", train_pairs, test_pairs, config, simulator,
+                   functions=functions)
+
+    def kill_at_17(step):
+        if step == 17:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run(tmp_path, "killed", train_pairs, test_pairs, config, simulator, kill_at_17,
+            functions)
+    fingerprint = run_fingerprint(simulator.network_config, config, 1.6,
+                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
+    optimizer = make_optimizer(config)
+    saved = load_checkpoint(tmp_path / "killed.ckpt.npz", fingerprint,
+                            optimizer.init(straight.params))
+    assert saved.step == 10  # the last checkpoint before the kill
+    assert len(read_curve(tmp_path / "killed.csv")) == 3  # rows at 5, 10, 15 were written
+    resumed = run(tmp_path, "killed", train_pairs, test_pairs, config, simulator,
+                  functions=functions)
+    assert resumed.step == straight.step == 25
+    for a, b in zip(np.concatenate([np.ravel(x) for x in _leaves(straight.params)]),
+                    np.concatenate([np.ravel(x) for x in _leaves(resumed.params)]),
+                    strict=True):
+        assert a == b  # bitwise
+    for a, b in zip(_leaves(straight.opt_state), _leaves(resumed.opt_state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_leaves(straight.normalizer), _leaves(resumed.normalizer), strict=True):
+        np.testing.assert_array_equal(a, b)
+    curve_straight = read_curve(tmp_path / "straight.csv")
+    curve_resumed = read_curve(tmp_path / "killed.csv")
+    assert [row["step"] for row in curve_resumed] == ["5", "10", "15", "20", "25"]
+    for a, b in zip(curve_straight, curve_resumed, strict=True):
+        assert {k: v for k, v in a.items() if k != "seconds"} == {
+            k: v for k, v in b.items() if k != "seconds"}
+    # a checkpoint of another configuration or other data is not resumed
+    for other in (run_fingerprint(simulator.network_config, {**config, "seed": 1}, 1.6,
+                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"]),
+                  run_fingerprint(simulator.network_config, config, 1.6, "other data",
+                                  test_pairs.attrs["sha256"])):
+        assert other != fingerprint
+        assert load_checkpoint(tmp_path / "killed.ckpt.npz", other,
+                               optimizer.init(straight.params)) is None
+    # only max_steps, epochs and the reporting intervals may change between restarts
+    assert fingerprint == run_fingerprint(
+        simulator.network_config, {**config, "max_steps": 99, "eval_every": 7}, 1.6,
+        train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
+
+
+def _leaves(tree):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    """A learning rate of 1e30 makes the parameters huge after one Adam step and the loss
+    overflow at the second: the run stops and keeps the checkpoint of step 1."""
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    train_pairs, test_pairs = toy_pairs(2, 6), toy_pairs(3, 2)
+    config = training_config(learning_rate=1e30, max_steps=30, eval_every=100,
+                             checkpoint_every=1)
+    with pytest.raises(TrainingDiverged, match="step 2: .*checkpoint \\(step 1\\)"):
+        run(tmp_path, "nan", train_pairs, test_pairs, config, simulator)
+    fingerprint = run_fingerprint(simulator.network_config, config, 1.6,
+                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
+    params = simulator.init(jax.random.PRNGKey(0), 24, 400)
+    saved = load_checkpoint(tmp_path / "nan.ckpt.npz", fingerprint,
+                            make_optimizer(config).init(params))
+    assert saved.step == 1
+    assert all(np.all(np.isfinite(x)) for x in _leaves(saved.params))
+
+
+def test_non_finite_training_data_is_refused(tmp_path):
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    train_pairs, test_pairs = toy_pairs(2, 6), toy_pairs(3, 2)
+    first = batch_plan(0, 0, 6, 1, False)[0][0]  # refused before anything compiles
+    dv = train_pairs.dv.copy()
+    dv[first, 3, 1] = np.nan
+    with pytest.raises(ValueError, match=rf"training pairs \[{first}\] .*step 0.*non-finite"):
+        run(tmp_path, "bad", train_pairs._replace(dv=dv), test_pairs,
+            training_config(max_steps=12, augment_cube_symmetry=False), simulator)
+
+
+def test_short_training_lowers_the_test_loss_tenfold(tmp_path):
+    simulator = make_simulator(network_config({**SMALL, "latent_size": 32,
+                                               "hidden_size": 32}, 1), 2)
+    train_pairs, test_pairs = toy_pairs(10, 32), toy_pairs(11, 6)
+    steps = 2000
+    config = training_config(learning_rate=1e-3, lr_decay_steps=steps, max_steps=steps,
+                             eval_every=500, checkpoint_every=steps, seed=2)
+    state = run(tmp_path, "learn", train_pairs, test_pairs, config, simulator)
+    standard = standardization(state.normalizer)
+    test_set = prepare_test_set(test_pairs, 1.6, 2)
+    evaluate = make_eval_loss(simulator)
+    initial_params = simulator.init(jax.random.PRNGKey(2), 24,
+                                    test_set.edges[0].shape[0])
+    before = mean_test_loss(evaluate, initial_params, standard, test_set)
+    after = mean_test_loss(evaluate, state.params, standard, test_set)
+    curve = read_curve(tmp_path / "learn.csv")
+    assert float(curve[-1]["test_loss"]) == pytest.approx(after, rel=1e-5)
+    assert before > 0.8  # about 1: an untrained network explains nothing
+    assert after < before / 10, (before, after)
