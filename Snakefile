@@ -1,9 +1,14 @@
 # OGN reproduction workflow (Liu et al., Mater. Horiz. 2023). See README.md.
 #   snakemake --cores 2 --configfile config/quick.yaml            # everything, 2-core preset
 #   snakemake --cores 2 --configfile config/quick.yaml --until produce quench
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Jobs are separate processes that compile the same JAX functions: share compiled code.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(".snakemake/jax-cache"))
 
 
 configfile: "config/config.yaml"

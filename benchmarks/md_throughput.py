@@ -37,12 +37,13 @@ enable_float64()
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.spatial import cKDTree  # noqa: E402
 
 from ogn.config import REPO_ROOT, load_config  # noqa: E402
 from ogn.lammps_bridge import lammps_md_seconds, lammps_timestep, lammps_velocity  # noqa: E402
 from ogn.md import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
 from ogn.neighbors import build_neighbor_list  # noqa: E402
-from ogn.placement import minimize_fire, random_non_overlapping  # noqa: E402
+from ogn.placement import minimize_fire  # noqa: E402
 from ogn.systems import make_system, scaled_counts_and_box  # noqa: E402
 
 SYSTEMS = ["lj", "sio2", "si", "cuzr"]
@@ -59,11 +60,34 @@ def sized_system(name: str, config: dict, size: str):
     return make_system(name, config, counts=counts, box=side)
 
 
+def random_placement(rng: np.random.Generator, n_atoms: int, box, min_distance: float,
+                     max_batches: int = 10_000) -> np.ndarray:
+    """Random sequential addition in batches: no two atoms closer than ``min_distance``
+    (minimum image). Vectorised, so 10,000 atoms near the jamming density take seconds."""
+    box = np.asarray(box, dtype=np.float64)
+    placed = np.empty((0, 3))
+    for _ in range(max_batches):
+        missing = n_atoms - len(placed)
+        trial = rng.uniform(0.0, 1.0, (min(100 * missing, 200_000), 3)) * box
+        if len(placed):
+            distance, _ = cKDTree(placed, boxsize=box).query(
+                trial, distance_upper_bound=min_distance)
+            trial = trial[np.isinf(distance)]
+        trial = trial[:missing]
+        pairs = cKDTree(trial, boxsize=box).query_pairs(min_distance, output_type="ndarray")
+        keep = np.ones(len(trial), dtype=bool)
+        keep[pairs.max(axis=1) if len(pairs) else []] = False  # the later one of each pair
+        placed = np.concatenate([placed, trial[keep]])
+        if len(placed) == n_atoms:
+            return placed
+    raise ValueError(f"placed only {len(placed)} of {n_atoms} atoms {min_distance} apart")
+
+
 def starting_configuration(system, min_distance: float, seed: int):
     """(position, velocity) internal units: random placement, FIRE, Maxwell-Boltzmann at T."""
     pot = system.potential
     rng = np.random.default_rng(seed)
-    position = random_non_overlapping(rng, len(system.species), system.box, min_distance)
+    position = random_placement(rng, len(system.species), system.box, min_distance)
     position, _ = minimize_fire(position, pot.energy_and_forces, system.box, pot.cutoff,
                                 system.skin, FIRE_STEPS)
     velocity = maxwell_boltzmann_velocities(jax.random.PRNGKey(seed), jnp.asarray(system.mass),

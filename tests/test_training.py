@@ -6,6 +6,7 @@ import pytest
 
 from ogn.h5md import Trajectory, write_trajectory
 from ogn.model import network_config
+from ogn.modelfile import read_npz, write_npz
 from ogn.normalizer import standardization
 from ogn.pairs import (
     Pairs,
@@ -23,7 +24,6 @@ from ogn.training import (
     learning_rate_schedule,
     load_checkpoint,
     make_eval_loss,
-    make_optimizer,
     make_training_functions,
     mean_test_loss,
     prepare_test_set,
@@ -176,11 +176,25 @@ class Killed(Exception):
     pass
 
 
-def test_a_killed_run_resumes_to_the_same_parameters(tmp_path):
+@pytest.fixture(scope="module")
+def tiny():
+    """A 1-layer, 16-wide network on 6 toy pairs; its jitted functions are compiled once and
+    shared by the tests that use this fixture."""
     simulator = make_simulator(network_config(SMALL, 1), 2)
-    train_pairs, test_pairs = toy_pairs(0, 6), toy_pairs(1, 2)
     config = training_config(max_steps=25, eval_every=5, checkpoint_every=10)
-    functions = make_training_functions(simulator, config)  # compiled once for the 3 runs
+    return {"simulator": simulator, "config": config, "train": toy_pairs(0, 6),
+            "test": toy_pairs(1, 2), "functions": make_training_functions(simulator, config)}
+
+
+def fingerprint_of(tiny, config=None, train_sha=None):
+    return run_fingerprint(tiny["simulator"].network_config, config or tiny["config"], 1.6,
+                           train_sha or tiny["train"].attrs["sha256"],
+                           tiny["test"].attrs["sha256"])
+
+
+def test_a_killed_run_resumes_to_the_same_parameters(tmp_path, tiny):
+    simulator, config, functions = tiny["simulator"], tiny["config"], tiny["functions"]
+    train_pairs, test_pairs = tiny["train"], tiny["test"]
     straight = run(tmp_path, "straight", train_pairs, test_pairs, config, simulator,
                    functions=functions)
 
@@ -191,24 +205,21 @@ def test_a_killed_run_resumes_to_the_same_parameters(tmp_path):
     with pytest.raises(Killed):
         run(tmp_path, "killed", train_pairs, test_pairs, config, simulator, kill_at_17,
             functions)
-    fingerprint = run_fingerprint(simulator.network_config, config, 1.6,
-                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
-    optimizer = make_optimizer(config)
-    saved = load_checkpoint(tmp_path / "killed.ckpt.npz", fingerprint,
+    optimizer = functions.optimizer
+    saved = load_checkpoint(tmp_path / "killed.ckpt.npz", fingerprint_of(tiny),
                             optimizer.init(straight.params))
     assert saved.step == 10  # the last checkpoint before the kill
     assert len(read_curve(tmp_path / "killed.csv")) == 3  # rows at 5, 10, 15 were written
     resumed = run(tmp_path, "killed", train_pairs, test_pairs, config, simulator,
                   functions=functions)
     assert resumed.step == straight.step == 25
-    for a, b in zip(np.concatenate([np.ravel(x) for x in _leaves(straight.params)]),
-                    np.concatenate([np.ravel(x) for x in _leaves(resumed.params)]),
-                    strict=True):
-        assert a == b  # bitwise
+    for a, b in zip(_leaves(straight.params), _leaves(resumed.params), strict=True):
+        np.testing.assert_array_equal(a, b)  # bitwise
     for a, b in zip(_leaves(straight.opt_state), _leaves(resumed.opt_state), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(_leaves(straight.normalizer), _leaves(resumed.normalizer), strict=True):
         np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(_leaves(straight.params)[0], _leaves(saved.params)[0])
     curve_straight = read_curve(tmp_path / "straight.csv")
     curve_resumed = read_curve(tmp_path / "killed.csv")
     assert [row["step"] for row in curve_resumed] == ["5", "10", "15", "20", "25"]
@@ -216,50 +227,45 @@ def test_a_killed_run_resumes_to_the_same_parameters(tmp_path):
         assert {k: v for k, v in a.items() if k != "seconds"} == {
             k: v for k, v in b.items() if k != "seconds"}
     # a checkpoint of another configuration or other data is not resumed
-    for other in (run_fingerprint(simulator.network_config, {**config, "seed": 1}, 1.6,
-                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"]),
-                  run_fingerprint(simulator.network_config, config, 1.6, "other data",
-                                  test_pairs.attrs["sha256"])):
-        assert other != fingerprint
+    for other in (fingerprint_of(tiny, {**config, "seed": 1}),
+                  fingerprint_of(tiny, train_sha="other data")):
+        assert other != fingerprint_of(tiny)
         assert load_checkpoint(tmp_path / "killed.ckpt.npz", other,
                                optimizer.init(straight.params)) is None
     # only max_steps, epochs and the reporting intervals may change between restarts
-    assert fingerprint == run_fingerprint(
-        simulator.network_config, {**config, "max_steps": 99, "eval_every": 7}, 1.6,
-        train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
+    assert fingerprint_of(tiny) == fingerprint_of(
+        tiny, {**config, "max_steps": 99, "eval_every": 7, "checkpoint_every": 3})
 
 
 def _leaves(tree):
     return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
-    """A learning rate of 1e30 makes the parameters huge after one Adam step and the loss
-    overflow at the second: the run stops and keeps the checkpoint of step 1."""
-    simulator = make_simulator(network_config(SMALL, 1), 2)
-    train_pairs, test_pairs = toy_pairs(2, 6), toy_pairs(3, 2)
-    config = training_config(learning_rate=1e30, max_steps=30, eval_every=100,
-                             checkpoint_every=1)
-    with pytest.raises(TrainingDiverged, match="step 2: .*checkpoint \\(step 1\\)"):
-        run(tmp_path, "nan", train_pairs, test_pairs, config, simulator)
-    fingerprint = run_fingerprint(simulator.network_config, config, 1.6,
-                                  train_pairs.attrs["sha256"], test_pairs.attrs["sha256"])
-    params = simulator.init(jax.random.PRNGKey(0), 24, 400)
-    saved = load_checkpoint(tmp_path / "nan.ckpt.npz", fingerprint,
-                            make_optimizer(config).init(params))
-    assert saved.step == 1
-    assert all(np.all(np.isfinite(x)) for x in _leaves(saved.params))
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny):
+    """Simulated divergence: the parameters of the step-10 checkpoint are blown up to ~1e30
+    (still finite); resumed, the loss of step 11 overflows. The run stops with a clear
+    message and leaves that checkpoint as it was."""
+    ten_steps = {**tiny["config"], "max_steps": 10}  # same run (max_steps is not in the hash)
+    run(tmp_path, "nan", tiny["train"], tiny["test"], ten_steps, tiny["simulator"],
+        functions=tiny["functions"])
+    path = tmp_path / "nan.ckpt.npz"
+    arrays, metadata = read_npz(path)
+    write_npz(path, {key: value * 1e30 if key.startswith("params|") else value
+                     for key, value in arrays.items()}, metadata)
+    before = path.read_bytes()
+    with pytest.raises(TrainingDiverged, match=r"step 11: .*checkpoint \(step 10\) is kept"):
+        run(tmp_path, "nan", tiny["train"], tiny["test"], tiny["config"], tiny["simulator"],
+            functions=tiny["functions"])
+    assert path.read_bytes() == before
 
 
-def test_non_finite_training_data_is_refused(tmp_path):
-    simulator = make_simulator(network_config(SMALL, 1), 2)
-    train_pairs, test_pairs = toy_pairs(2, 6), toy_pairs(3, 2)
-    first = batch_plan(0, 0, 6, 1, False)[0][0]  # refused before anything compiles
-    dv = train_pairs.dv.copy()
+def test_non_finite_training_data_is_refused(tmp_path, tiny):
+    first = batch_plan(0, 0, 6, 1, True)[0][0]  # refused before the first step
+    dv = tiny["train"].dv.copy()
     dv[first, 3, 1] = np.nan
     with pytest.raises(ValueError, match=rf"training pairs \[{first}\] .*step 0.*non-finite"):
-        run(tmp_path, "bad", train_pairs._replace(dv=dv), test_pairs,
-            training_config(max_steps=12, augment_cube_symmetry=False), simulator)
+        run(tmp_path, "bad", tiny["train"]._replace(dv=dv), tiny["test"], tiny["config"],
+            tiny["simulator"], functions=tiny["functions"])
 
 
 def test_short_training_lowers_the_test_loss_tenfold(tmp_path):

@@ -121,13 +121,18 @@ def make_advance(energy_and_forces: Callable, mass, dt: float, skin: float,
             position = s.position + dt * half_velocity
             moved = position - neighbors.reference_position
             valid = jnp.max(jnp.sum(moved * moved, axis=-1)) <= half_skin_sq
-            energy, force = energy_and_forces(position, neighbors.idx)
-            velocity = half_velocity + 0.5 * dt * force * inv_mass
-            if thermostat is not None:
-                velocity = rescale_to_temperature(
-                    velocity, mass, target_temperature(first_step + done + 1), boltzmann)
-            new = MDState(position, velocity, force, energy)
-            kept = jax.tree_util.tree_map(lambda a, b: jnp.where(valid, a, b), new, s)
+
+            def step(_):
+                energy, force = energy_and_forces(position, neighbors.idx)
+                velocity = half_velocity + 0.5 * dt * force * inv_mass
+                if thermostat is not None:
+                    velocity = rescale_to_temperature(
+                        velocity, mass, target_temperature(first_step + done + 1), boltzmann)
+                return MDState(position, velocity, force, energy)
+
+            # a step that would invalidate the list is not computed: the loop ends and the
+            # caller rebuilds the list
+            kept = jax.lax.cond(valid, step, lambda _: s, None)
             return done + valid.astype(done.dtype), kept, valid
 
         done, state, _ = jax.lax.while_loop(

@@ -179,10 +179,18 @@ def host_batch(pairs: Pairs, indices, symmetry_matrices, cutoff: float, capacity
 
 
 def device_batch(batch: HostBatch):
-    """float32/int32 arrays for the jitted step (nodes, edges, senders, receivers, targets)."""
-    return (batch.nodes.astype(np.float32), batch.edges.astype(np.float32),
-            batch.senders.astype(np.int32), batch.receivers.astype(np.int32),
-            batch.targets.astype(np.float32))
+    """float32/int32 arrays for the jitted step (nodes, edges, senders, receivers, targets).
+
+    Values beyond the float32 range become inf (no warning): see :func:`all_finite_arrays`.
+    """
+    with np.errstate(over="ignore"):
+        return (batch.nodes.astype(np.float32), batch.edges.astype(np.float32),
+                batch.senders.astype(np.int32), batch.receivers.astype(np.int32),
+                batch.targets.astype(np.float32))
+
+
+def all_finite_arrays(*arrays) -> bool:
+    return all(bool(np.all(np.isfinite(a))) for a in arrays)
 
 
 # ----------------------------------------------------------------------------- steps
@@ -423,9 +431,11 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         matrices = [symmetries[s] if augment else None for s in symmetry]
         batch, new_capacity = host_batch(train_pairs, indices, matrices, graph_cutoff,
                                          capacity, n_species)
-        if not all(np.all(np.isfinite(a)) for a in (batch.nodes, batch.edges, batch.targets)):
+        inputs = device_batch(batch)
+        if not all_finite_arrays(*inputs):
             raise ValueError(f"training pairs {indices.tolist()} (used at step {step}) hold "
-                             "non-finite values; the pairs file is damaged: rebuild it")
+                             "non-finite values (or values beyond the float32 range); the "
+                             "pairs file is damaged: rebuild it")
         if new_capacity != capacity:
             log(f"step {step}: a configuration has more edges than the capacity {capacity}; "
                 f"growing it to {new_capacity} (the step recompiles once)")
@@ -433,7 +443,7 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         normalizer = update_normalizer(normalizer, batch.nodes, batch.edges, batch.targets,
                                        batch.edge_weights)
         standard = standardization(normalizer)
-        params, opt_state, loss = train_step(params, opt_state, standard, *device_batch(batch))
+        params, opt_state, loss = train_step(params, opt_state, standard, *inputs)
         if pending is not None:
             last_value = check(pending)
         step += 1

@@ -1,0 +1,74 @@
+"""The whole DAG on the tiny CI config (.test/config.yaml): every rule runs, outputs are right.
+
+This is the slowest test (a few minutes): it runs Snakemake as a user would, in a scratch
+working directory, then checks what the stages wrote.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from ogn.config import load_config
+from ogn.h5md import read_trajectory
+
+CONFIGS = [str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml")]
+
+
+def snakemake(workdir, *args, timeout=1500):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+         str(workdir), "--cores", "2", "--configfile", *CONFIGS, *args],
+        capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("dag")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return workdir
+
+
+def test_every_rule_ran_and_nothing_is_left_to_do(finished_run):
+    result = snakemake(finished_run, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+    ran = {p.relative_to(finished_run / "results" / "benchmarks").parts[0]
+           for p in (finished_run / "results" / "benchmarks").rglob("*.tsv")}
+    assert {"equilibrate", "quench", "produce", "pairs", "train"} <= ran, ran
+
+
+def test_trajectories_follow_the_config(finished_run):
+    config = load_config(*CONFIGS)
+    steps = config["md"]["production"]["steps"]
+    for name, block in config["systems"].items():
+        trajectory = read_trajectory(finished_run / "results" / "md" / name / "train_0.h5")
+        assert trajectory.position.shape == (steps + 1, sum(block["counts"]), 3)
+        assert trajectory.species_names == block["species"]
+        np.testing.assert_allclose(trajectory.box, block["box"])
+        assert trajectory.metadata["system"] == name
+        total = trajectory.observables["total_energy"]
+        kinetic = trajectory.observables["kinetic_energy"]
+        assert np.ptp(total) < 5e-3 * kinetic.mean(), name
+    quench = pd.read_csv(finished_run / "results" / "md" / "lj_glass" / "quench.csv")
+    assert quench["target_temperature"].iloc[0] == pytest.approx(3.0)
+    assert quench["target_temperature"].iloc[-1] == pytest.approx(0.5)
+
+
+def test_models_and_curves_exist(finished_run):
+    config = load_config(*CONFIGS)
+    for name in config["models"]["systems"]:
+        k = config["systems"][name]["fast_ogn_k"]
+        for layers, stride in ((config["models"]["ogn_layers"], 1),
+                               (config["models"]["fast_ogn_layers"], k)):
+            folder = finished_run / "results" / "models" / name / f"L{layers}_k{stride}"
+            curve = pd.read_csv(folder / "curve.csv")
+            assert list(curve.columns)[:6] == ["step", "epoch", "lr", "train_loss",
+                                               "test_loss", "seconds"]
+            assert curve["step"].iloc[-1] == config["training"]["max_steps"]
+            assert np.isfinite(curve["train_loss"]).all()
+            assert (folder / "model.npz").stat().st_size > 0
