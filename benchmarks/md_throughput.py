@@ -26,9 +26,15 @@ state, so it checks they integrate the same system.
 
 import argparse
 import csv
+import os
 import statistics
 import time
 from pathlib import Path
+
+# OpenMP threads that spin at barriers (the default) stall when the cores are shared with
+# other jobs: LAMMPS on 2 threads then runs up to 10x slower. Sleeping threads are its best
+# case on a busy machine (set OMP_WAIT_POLICY yourself to override).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ogn.precision import enable_float64
 
@@ -175,8 +181,9 @@ def main():
     columns = ["system", "N", "steps", "skin", "rebuilds", "rebuild share", "compile s",
                "ours f64", "ours f32", "LAMMPS 2c", "LAMMPS 1c", "f64/L2", "f32/L2", "f64/L1",
                "E/atom diff"]
-    print(f"atom-steps per second; ours = JAX on {jax.device_count()} CPU device(s), "
-          f"repeats = {args.repeats} (median)")
+    print(f"atom-steps per second (median of {args.repeats}); ours = JAX {jax.__version__} "
+          f"on {jax.default_backend()}; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns), flush=True)
     rows = []

@@ -101,6 +101,14 @@ def test_edge_capacity_grows_and_no_edge_is_dropped():
     assert small.n_edges == needed and small.capacity >= needed
     kept = build_edges(position, box, 2.2, capacity=needed + 100)
     assert kept.capacity == needed + 100 and kept.n_edges == needed
+    # the training batches grow their capacity the same way, for every configuration
+    pairs = Pairs(position=np.stack([position, position[::-1]]), velocity=np.zeros((2, 60, 3)),
+                  dr=np.zeros((2, 60, 3)), dv=np.zeros((2, 60, 3)), species=np.zeros(60, int),
+                  mass=np.ones(60), box=box, trajectory=np.zeros(2, np.int32),
+                  frame=np.zeros(2, np.int32), attrs={"k": 1})
+    batch, capacity = host_batch(pairs, [0, 1], [None, None], 2.2, 16, 1)
+    assert capacity >= needed and batch.edges.shape == (2, capacity, 3)
+    np.testing.assert_array_equal(batch.edge_weights.sum(axis=1), [needed, needed])
 
 
 # ----------------------------------------------------------------------------- network
@@ -340,3 +348,27 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
     truncated.write_bytes(path.read_bytes()[:500])
     with pytest.raises(ModelFileError, match="truncated"):
         load_model(truncated)
+
+
+def test_batched_loss_is_the_mean_over_configurations():
+    from ogn.simulator import batched_loss
+
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    rng = np.random.default_rng(8)
+    batch = []
+    for seed in (8, 9):
+        position, velocity, species, box = random_configuration(seed, n_atoms=30, side=4.0)
+        edges = build_edges(position, box, 1.8, capacity=600)
+        batch.append((np.concatenate([np.eye(2)[species], velocity], axis=1),
+                      edge_vectors_numpy(position, box, edges), edges.senders, edges.receivers,
+                      rng.normal(size=(30, 6))))
+    stacked = [np.stack(column) for column in zip(*batch, strict=True)]
+    params = jax.jit(simulator.init, static_argnums=(1, 2, 3))(
+        jax.random.PRNGKey(8), 30, 600, jnp.float64)
+    standard = random_standardization(2)
+    single = jax.jit(simulator.loss)
+    losses = [float(single(params, standard, *config)) for config in batch]
+    loss = jax.jit(batched_loss(simulator))
+    assert float(loss(params, standard, *stacked)) == pytest.approx(np.mean(losses), rel=1e-12)
+    one = [column[:1] for column in stacked]
+    assert float(loss(params, standard, *one)) == pytest.approx(losses[0], rel=1e-12)

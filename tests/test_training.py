@@ -213,6 +213,7 @@ def test_a_killed_run_resumes_to_the_same_parameters(tmp_path, tiny):
     resumed = run(tmp_path, "killed", train_pairs, test_pairs, config, simulator,
                   functions=functions)
     assert resumed.step == straight.step == 25
+    assert functions.train_step._cache_size() == 1  # one compilation for all 3 runs
     for a, b in zip(_leaves(straight.params), _leaves(resumed.params), strict=True):
         np.testing.assert_array_equal(a, b)  # bitwise
     for a, b in zip(_leaves(straight.opt_state), _leaves(resumed.opt_state), strict=True):

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO
+
 from ogn.config import load_config
 from ogn.h5md import read_trajectory
 

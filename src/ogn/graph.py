@@ -73,7 +73,3 @@ def edge_vectors(position, box, senders, receivers):
     d = minimum_image(d, box)
     return jnp.where((senders < n_atoms)[:, None], d, 0.0)
 
-
-def edge_mask(senders, n_atoms: int):
-    """True for real edges, False for padding."""
-    return senders < n_atoms

@@ -14,8 +14,10 @@ caller's jitted functions then see a new shape and recompile once). A list stays
 atom has moved more than skin/2 since it was built (:func:`needs_rebuild`).
 """
 
+from collections.abc import Callable
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import cKDTree
@@ -109,6 +111,30 @@ def needs_rebuild(neighbors: NeighborList, position, skin: float):
     moved = position - neighbors.reference_position
     max_sq = jnp.max(jnp.sum(moved * moved, axis=-1))
     return max_sq > (0.5 * skin) ** 2
+
+
+def map_row_blocks(row_fn: Callable, neighbor_idx, rows_per_block: int = 256):
+    """Evaluate ``row_fn(rows, idx_rows)`` block by block over the rows of a dense list.
+
+    ``rows`` (B,) are the atom indices of a block and ``idx_rows`` (B, capacity) their rows of
+    ``neighbor_idx``; ``row_fn`` returns a pytree of per-row arrays (leading axis B). Returns the
+    same pytree with leading axis N. The last block is padded with copies of atom 0 whose rows
+    hold only padding, and those rows are dropped. Row by row the results are the same as one
+    evaluation on the whole (N, capacity) list; on CPU the block's temporaries stay in cache,
+    which makes pair potentials several times faster at thousands of atoms.
+    """
+    n_atoms, capacity = neighbor_idx.shape
+    block = max(1, min(int(rows_per_block), n_atoms))
+    n_blocks = -(-n_atoms // block)
+    if n_blocks == 1:
+        return row_fn(jnp.arange(n_atoms, dtype=jnp.int32), neighbor_idx)
+    n_padded = n_blocks * block
+    rows = jnp.arange(n_padded, dtype=jnp.int32)
+    rows = jnp.where(rows < n_atoms, rows, 0).reshape(n_blocks, block)
+    idx = jnp.pad(neighbor_idx, ((0, n_padded - n_atoms), (0, 0)), constant_values=n_atoms)
+    out = jax.lax.map(lambda args: row_fn(*args), (rows, idx.reshape(n_blocks, block, capacity)))
+    return jax.tree_util.tree_map(
+        lambda x: x.reshape((n_padded,) + x.shape[2:])[:n_atoms], out)
 
 
 def padded_edges(position, box, radius: float, capacity: int | None = None,

@@ -111,6 +111,9 @@ def batched_loss(simulator: Simulator) -> Callable:
     per_config = jax.vmap(simulator.loss, in_axes=(None, None, 0, 0, 0, 0, 0))
 
     def loss(params, standard, nodes, edges, senders, receivers, targets):
+        if nodes.shape[0] == 1:  # the usual batch of one: skip vmap's batched products
+            return simulator.loss(params, standard, nodes[0], edges[0], senders[0],
+                                  receivers[0], targets[0])
         return jnp.mean(per_config(params, standard, nodes, edges, senders, receivers, targets))
 
     return loss

@@ -43,7 +43,7 @@ import numpy as np
 import optax
 
 from .atomic import atomic_path
-from .augment import N_CUBE_SYMMETRIES, apply_symmetry, cube_symmetries
+from .augment import apply_symmetry, cube_symmetries, random_symmetry_indices
 from .graph import build_edges, edge_capacity_for, edge_vectors_numpy
 from .model import parameter_count
 from .modelfile import (
@@ -127,7 +127,7 @@ def epoch_plan(seed: int, epoch: int, n_pairs: int, augment: bool):
     """(order of the pairs, symmetry index per pair) of one epoch; a pure function."""
     rng = np.random.default_rng([int(seed), int(epoch)])
     order = rng.permutation(n_pairs)
-    symmetry = (rng.integers(0, N_CUBE_SYMMETRIES, size=n_pairs) if augment
+    symmetry = (random_symmetry_indices(rng, n_pairs) if augment
                 else np.zeros(n_pairs, np.int64))
     return order, symmetry
 

@@ -4,9 +4,10 @@ snakemake.input.train / .test: pairs files; params.system (config block of the s
 params.model, params.training, params.layers; params.checkpoint (optional: where the resumable
 checkpoint lives; default beside output.model); output.model (.npz), output.curve (.csv).
 """
-from ogn.threads import configure_cpu_threads
+from ogn.threads import configure_cpu_threads, use_ynnpack_for_matrix_products
 
 configure_cpu_threads(snakemake.threads)  # noqa: F821
+use_ynnpack_for_matrix_products()
 
 from pathlib import Path  # noqa: E402
 

@@ -28,8 +28,14 @@ import jax.numpy as jnp
 import jax.scipy.special
 import numpy as np
 
-from .base import Potential, neighbor_displacement_components
-from .lj import species_matrix, species_pair_selector, validated_species
+from ..neighbors import map_row_blocks
+from .base import Potential
+from .lj import (
+    row_displacement_components,
+    species_matrix,
+    species_pair_selector,
+    validated_species,
+)
 
 # LAMMPS metal units: force->qqr2e = e^2 / (4 pi eps0) in eV A.
 COULOMB_CONSTANT_EV_A = 14.399645
@@ -103,12 +109,13 @@ def bks_potential(params: dict, box, species) -> Potential:
     select = species_pair_selector(species, n_species)
     two_alpha_over_sqrt_pi = 2.0 * alpha / math.sqrt(math.pi)
 
-    def pair_terms(position, neighbor_idx):
-        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r); zero beyond cutoffs/padding."""
+    def pair_terms(position, rows, neighbor_idx):
+        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r) of the list rows of the atoms
+        ``rows``; zero beyond the cutoffs and on padding."""
         dtype = position.dtype
-        (dx, dy, dz), r, mask = neighbor_displacement_components(
-            position, neighbor_idx, jnp.asarray(box, dtype))
-        a, inv_rho, c, dd, shift_energy, qq = select(neighbor_idx, tables, dtype)
+        (dx, dy, dz), r, mask = row_displacement_components(
+            position, rows, neighbor_idx, jnp.asarray(box, dtype))
+        a, inv_rho, c, dd, shift_energy, qq = select(neighbor_idx, tables, dtype, rows)
         inv_r = 1.0 / r
         inv_r2 = inv_r * inv_r
         inv_r6 = inv_r2 * inv_r2 * inv_r2
@@ -132,14 +139,21 @@ def bks_potential(params: dict, box, species) -> Potential:
 
     def energy(position, neighbor_idx):
         """Total potential energy (eV), DSF self term included."""
-        _, pair_energy, _ = pair_terms(position, neighbor_idx)
-        return 0.5 * jnp.sum(pair_energy) + jnp.asarray(self_energy, position.dtype)
+        def row_energies(rows, idx_rows):
+            return jnp.sum(pair_terms(position, rows, idx_rows)[1], axis=1)
+
+        pair_energy = 0.5 * jnp.sum(map_row_blocks(row_energies, neighbor_idx))
+        return pair_energy + jnp.asarray(self_energy, position.dtype)
 
     def energy_and_forces(position, neighbor_idx):
         """(energy (eV), forces (N, 3) eV/A) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
-        components, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
-        forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
-        return 0.5 * jnp.sum(pair_energy) + jnp.asarray(self_energy, position.dtype), forces
+        def row_terms(rows, idx_rows):
+            components, pair_energy, dphi_over_r = pair_terms(position, rows, idx_rows)
+            forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
+            return jnp.sum(pair_energy, axis=1), forces
+
+        row_energy, forces = map_row_blocks(row_terms, neighbor_idx)
+        return 0.5 * jnp.sum(row_energy) + jnp.asarray(self_energy, position.dtype), forces
 
     lammps_commands = (
         f"pair_style hybrid/overlay coul/dsf {alpha!r} {coulomb_cutoff!r} "

@@ -13,16 +13,18 @@ LAMMPS ``pair_style lj/cut`` with per-pair cutoffs, not jax_md's smoothly switch
 Forces are evaluated directly as row sums over the dense full neighbor list (one gather per
 Cartesian component, see :func:`ogn.potentials.base.neighbor_displacement_components`),
 F_i = sum_j phi'(r_ij) / r_ij * (r_j - r_i), so no scatter and no automatic differentiation
-through the position gather is needed.
+through the position gather is needed. The list is processed in blocks of rows
+(:func:`ogn.neighbors.map_row_blocks`), which keeps the temporaries in cache on CPU.
 
-The helpers :func:`species_matrix`, :func:`validated_species` and :func:`species_pair_selector`
-are shared with the other pair potentials.
+The helpers :func:`species_matrix`, :func:`validated_species`, :func:`species_pair_selector`
+and :func:`row_displacement_components` are shared with the other pair potentials.
 """
 
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Potential, neighbor_displacement_components
+from ..neighbors import map_row_blocks
+from .base import Potential
 
 
 def species_matrix(params: dict, key: str, n_species: int) -> np.ndarray:
@@ -61,21 +63,43 @@ def species_pair_selector(species, n_species: int):
     is picked with ``where``: on CPU this is markedly faster than a gather per pair. With one
     species the arrays are (N, 1) and broadcast against the pair arrays.
     """
-    species_i = jnp.asarray(species, dtype=jnp.int32)
+    species_all = jnp.asarray(species, dtype=jnp.int32)
     species_padded = jnp.asarray(np.append(species, 0), dtype=jnp.int32)
 
-    def select(neighbor_idx, tables, dtype):
+    def select(neighbor_idx, tables, dtype, rows=None):
+        """``rows`` (B,): the atoms whose rows ``neighbor_idx`` (B, capacity) holds (all N
+        atoms when None)."""
+        species_i = species_all if rows is None else species_all[rows]
         species_j = species_padded[neighbor_idx]
         selected = []
         for table in tables:
-            rows = jnp.asarray(table, dtype)[species_i]  # (N, n_species)
-            value = rows[:, n_species - 1:n_species]
+            table_rows = jnp.asarray(table, dtype)[species_i]  # (B, n_species)
+            value = table_rows[:, n_species - 1:n_species]
             for b in range(n_species - 2, -1, -1):
-                value = jnp.where(species_j == b, rows[:, b:b + 1], value)
+                value = jnp.where(species_j == b, table_rows[:, b:b + 1], value)
             selected.append(value)
         return selected
 
     return select
+
+
+def row_displacement_components(position, rows, neighbor_idx, box):
+    """:func:`ogn.potentials.base.neighbor_displacement_components` for some rows of the list.
+
+    ``rows`` (B,) are atom indices and ``neighbor_idx`` (B, capacity) their neighbor rows.
+    Returns ``(dx, dy, dz)`` of r_j - r_i (minimum image), distances (1 on padding) and the
+    pair mask, each (B, capacity).
+    """
+    n_atoms = position.shape[0]
+    mask = neighbor_idx < n_atoms
+    components = []
+    for axis in range(3):
+        column = position[:, axis]
+        delta = column[neighbor_idx] - column[rows][:, None]
+        components.append(delta - box[axis] * jnp.round(delta / box[axis]))
+    dx, dy, dz = components
+    r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
+    return (dx, dy, dz), jnp.sqrt(r_sq), mask
 
 
 def lennard_jones_energy(epsilon, sigma, r):
@@ -109,13 +133,14 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
     tables = (epsilon, sigma**2, pair_cutoff**2, offset)
     select = species_pair_selector(species, n_species)
 
-    def pair_terms(position, neighbor_idx):
-        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r); zero beyond cutoff/padding."""
+    def pair_terms(position, rows, neighbor_idx):
+        """((dx, dy, dz) of r_j - r_i, pair energies, phi'(r)/r) of the list rows of the atoms
+        ``rows``; zero beyond the cutoff and on padding."""
         dtype = position.dtype
-        (dx, dy, dz), _, mask = neighbor_displacement_components(
-            position, neighbor_idx, jnp.asarray(box, dtype))
+        (dx, dy, dz), _, mask = row_displacement_components(
+            position, rows, neighbor_idx, jnp.asarray(box, dtype))
         r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
-        eps, sigma_sq, cutoff_sq, shift_energy = select(neighbor_idx, tables, dtype)
+        eps, sigma_sq, cutoff_sq, shift_energy = select(neighbor_idx, tables, dtype, rows)
         within = mask & (r_sq < cutoff_sq)
         inv_r_sq = 1.0 / r_sq
         sr6 = (sigma_sq * inv_r_sq) ** 3
@@ -126,14 +151,20 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
 
     def energy(position, neighbor_idx):
         """Total potential energy (eps_AA); each pair appears twice in the full list."""
-        _, pair_energy, _ = pair_terms(position, neighbor_idx)
-        return 0.5 * jnp.sum(pair_energy)
+        def row_energies(rows, idx_rows):
+            return jnp.sum(pair_terms(position, rows, idx_rows)[1], axis=1)
+
+        return 0.5 * jnp.sum(map_row_blocks(row_energies, neighbor_idx))
 
     def energy_and_forces(position, neighbor_idx):
         """(energy, forces (N, 3)) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
-        components, pair_energy, dphi_over_r = pair_terms(position, neighbor_idx)
-        forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
-        return 0.5 * jnp.sum(pair_energy), forces
+        def row_terms(rows, idx_rows):
+            components, pair_energy, dphi_over_r = pair_terms(position, rows, idx_rows)
+            forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
+            return jnp.sum(pair_energy, axis=1), forces
+
+        row_energy, forces = map_row_blocks(row_terms, neighbor_idx)
+        return 0.5 * jnp.sum(row_energy), forces
 
     lammps_commands = (f"pair_style lj/cut {float(np.max(pair_cutoff))!r}",) + tuple(
         f"pair_coeff {a + 1} {b + 1} {float(epsilon[a, b])!r} {float(sigma[a, b])!r} "
