@@ -106,11 +106,11 @@ def test_h5md_layout_units_and_mdanalysis(tmp_path):
         for group in ("position", "velocity"):
             assert f[f"particles/all/{group}/value"].shape == (20, 245, 3)
             assert f[f"particles/all/{group}/step"].shape == (20,)
-        assert f["particles/all/position/value"].attrs["unit"] == "angstrom"
-        assert f["particles/all/velocity/value"].attrs["unit"] == "angstrom fs-1"
+        assert f["particles/all/position/value"].attrs["unit"] == "Angstrom"
+        assert f["particles/all/velocity/value"].attrs["unit"] == "Angstrom fs-1"
         assert f["particles/all/position/time"].attrs["unit"] == "fs"
         for name in ("kinetic_energy", "potential_energy", "total_energy", "momentum"):
-            assert f[f"observables/{name}/value"].attrs["unit"] in ("eV", "amu angstrom fs-1")
+            assert f[f"observables/{name}/value"].attrs["unit"] in ("eV", "amu Angstrom fs-1")
         assert [n.decode() for n in f["particles/all/species"].attrs["names"]] == ["Cu", "Zr"]
         assert "jax" in f["parameters"].attrs["package_versions"]
     back = read_trajectory(path)

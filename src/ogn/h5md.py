@@ -68,9 +68,10 @@ def package_versions() -> dict:
 def unit_strings(units_name: str) -> dict:
     units = unit_system(units_name)
     if units.name == "metal":
-        return {"length": "angstrom", "time": "fs", "velocity": "angstrom fs-1",
+        # spelled as MDAnalysis's H5MD reader expects ("Angstrom", "Angstrom fs-1")
+        return {"length": "Angstrom", "time": "fs", "velocity": "Angstrom fs-1",
                 "energy": "eV", "mass": "amu", "temperature": "K",
-                "momentum": "amu angstrom fs-1"}
+                "momentum": "amu Angstrom fs-1"}
     return {"length": "sigma", "time": "tau", "velocity": "sigma tau-1", "energy": "epsilon",
             "mass": "m", "temperature": "epsilon k_B-1", "momentum": "m sigma tau-1"}
 
