@@ -20,8 +20,8 @@ state, so it checks they integrate the same system.
     python benchmarks/md_throughput.py [--systems lj sio2 si cuzr] [--sizes paper 2000 10000]
         [--steps 200] [--repeats 3] [--csv benchmarks/out/md_throughput.csv]
 
-``--steps`` is the step count at 10,000 atoms; smaller systems run steps * 10,000 / N steps
-(at most 20 * steps), so each measurement does about the same work.
+``--steps`` is the step count at 10,000 atoms; smaller systems run steps * sqrt(10,000 / N)
+steps (at most 5 * steps), so that the small systems are timed over several hundred steps.
 """
 
 import argparse
@@ -182,7 +182,9 @@ def lammps_md(system, position, velocity, n_steps: int, warmup: int, repeats: in
 
 
 def steps_for(n_atoms: int, steps_at_10k: int) -> int:
-    return int(min(20 * steps_at_10k, max(steps_at_10k, round(steps_at_10k * 10_000 / n_atoms))))
+    """Timed steps: ``steps_at_10k`` * sqrt(10,000 / N), at most 5 * ``steps_at_10k``."""
+    scaled = round(steps_at_10k * np.sqrt(10_000 / n_atoms))
+    return int(min(5 * steps_at_10k, max(steps_at_10k, scaled)))
 
 
 def main():
