@@ -235,7 +235,23 @@ def test_a_killed_run_resumes_to_the_same_parameters(tmp_path, tiny):
                                optimizer.init(straight.params)) is None
     # only max_steps, epochs and the reporting intervals may change between restarts
     assert fingerprint_of(tiny) == fingerprint_of(
-        tiny, {**config, "max_steps": 99, "eval_every": 7, "checkpoint_every": 3})
+        tiny, {**config, "max_steps": 99, "max_minutes": 5, "eval_every": 7,
+               "checkpoint_every": 3})
+
+
+def test_a_spent_time_budget_stops_with_a_final_evaluation_and_a_larger_one_resumes(
+        tmp_path, tiny):
+    budget = {**tiny["config"], "max_minutes": 1e-9}  # spent after the first step
+    state = run(tmp_path, "budget", tiny["train"], tiny["test"], budget, tiny["simulator"],
+                functions=tiny["functions"])
+    assert state.step == 1
+    assert [row["step"] for row in read_curve(tmp_path / "budget.csv")] == ["1"]
+    # the same run with the budget lifted resumes from the step-1 checkpoint to max_steps
+    state = run(tmp_path, "budget", tiny["train"], tiny["test"], tiny["config"],
+                tiny["simulator"], functions=tiny["functions"])
+    assert state.step == tiny["config"]["max_steps"]
+    steps = [row["step"] for row in read_curve(tmp_path / "budget.csv")]
+    assert steps == ["1", "5", "10", "15", "20", "25"]
 
 
 def _leaves(tree):

@@ -10,7 +10,10 @@ Recipe (Liu et al. 2023, Methods; config block ``training``):
   running statistics (float64, on the host) before it is standardized and used;
 * augmentation: each configuration, each epoch, in a random one of the 48 cube symmetries;
 * test loss over all test pairs every ``eval_every`` steps, with the current statistics;
-* ``epochs`` passes over the training pairs, stopped early at ``max_steps`` if set.
+* ``epochs`` passes over the training pairs, stopped early at ``max_steps`` if set, or once
+  ``max_minutes`` of training time (summed over resumed runs) are spent, if set: a wall-clock
+  budget, for comparing models at equal cost; where it stops depends on the machine's speed,
+  so a budgeted run is reproducible only up to its last step (the curve records that step).
 
 Determinism and resume: the order of the pairs and their symmetries in epoch e are drawn from
 ``numpy.random.default_rng([seed, e])``, so the data seen at any step is a pure function of
@@ -266,7 +269,8 @@ def run_fingerprint(network_config, training_config: dict, graph_cutoff: float,
                     train_sha256: str, test_sha256: str) -> str:
     """Hash of everything that determines the parameters at a given step."""
     relevant = {key: training_config[key] for key in sorted(training_config)
-                if key not in ("epochs", "max_steps", "eval_every", "checkpoint_every")}
+                if key not in ("epochs", "max_steps", "max_minutes", "eval_every",
+                               "checkpoint_every")}
     payload = {"network": network_config._asdict(), "training": relevant,
                "graph_cutoff": float(graph_cutoff), "train": train_sha256, "test": test_sha256}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -425,8 +429,12 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         return TrainState(step, params, opt_state, normalizer, capacity, loss_sum, loss_count,
                           seconds_before + time.monotonic() - clock, tuple(curve))
 
+    max_minutes = training_config.get("max_minutes")
+    budget_seconds = 60.0 * float(max_minutes) if max_minutes else math.inf
+    if seconds_before >= budget_seconds:
+        log(f"the training budget of {max_minutes} min was already spent at step {step}")
     last_value = float("nan")
-    while step < last_step:
+    while step < last_step and seconds_before < budget_seconds:
         indices, symmetry = batch_plan(seed, step, n_pairs, batch_size, augment)
         matrices = [symmetries[s] if augment else None for s in symmetry]
         batch, new_capacity = host_batch(train_pairs, indices, matrices, graph_cutoff,
@@ -451,9 +459,10 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         if on_step is not None:
             on_step(step)
 
-        at_eval = step % eval_every == 0 or step == last_step
-        at_checkpoint = step % checkpoint_every == 0 or step == last_step
         now = time.monotonic()
+        out_of_time = seconds_before + now - clock >= budget_seconds
+        at_eval = step % eval_every == 0 or step == last_step or out_of_time
+        at_checkpoint = step % checkpoint_every == 0 or step == last_step or out_of_time
         if at_eval or at_checkpoint or now - last_log >= log_every_seconds:
             last_value = check(pending)
             pending = None
@@ -483,6 +492,10 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         if now - last_log >= log_every_seconds or at_eval:
             log(meter.line(step, loss=last_value, lr=float(schedule(step))))
             last_log = now
+        if out_of_time:
+            log(f"training budget of {max_minutes} min spent: stopping at step {step} of "
+                f"{last_step}")
+            break
     if pending is not None:
         check(pending)
     return current_state()
