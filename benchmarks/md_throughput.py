@@ -11,9 +11,13 @@ NVE with the same N, dt and neighbor skin by
 
 Each engine first runs ``warm-up`` steps untimed (ours: after compiling; its compile time is
 reported apart), then ``steps`` timed steps, ``--repeats`` times from the same warmed-up state
-(LAMMPS: a fresh instance each time); the median is reported. Our runs record one frame at the
-end (``record_every = steps``); the time includes the host neighbor-list rebuilds, whose count
-and share of the run time are reported. ``E/atom diff`` is our final total energy per atom minus
+(LAMMPS: a fresh instance each time); the median is reported. The repeats are interleaved
+(ours f64, ours f32, LAMMPS 2 threads, LAMMPS 1 core, then again), so a change of the machine's
+load hits every engine alike. Our runs record one frame at the end (``record_every = steps``);
+the time includes the host neighbor-list rebuilds. Most rebuilds overlap the force computation
+(:func:`ogn.md.simulate` builds the next list while a chunk runs); ``rebuilds`` gives all lists
+used and, in brackets, those built while the run waited, and ``rebuild share`` is the time of
+the latter as a share of the run time (one rebuild timed apart, times their count). ``E/atom diff`` is our final total energy per atom minus
 LAMMPS's (2 threads), relative to the mean kinetic energy per atom: both start from the same
 state, so it checks they integrate the same system.
 
@@ -137,8 +141,9 @@ def total_energy_per_atom(state, mass) -> float:
     return (float(state.potential_energy) + kinetic) / len(mass)
 
 
-def ours_md(system, position, velocity, dtype, n_steps: int, warmup: int, repeats: int):
-    """Compile time, median run seconds, rebuilds per run, rebuild share, final E/atom."""
+def prepared_ours(system, position, velocity, dtype, warmup: int):
+    """Compile and warm up our MD; returns (compile seconds, ``run``) where ``run(n_steps)``
+    times ``n_steps`` from the warmed-up state: (seconds, MDRun)."""
     pot = system.potential
     mass = jnp.asarray(system.mass, dtype)
     neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
@@ -150,35 +155,53 @@ def ours_md(system, position, velocity, dtype, n_steps: int, warmup: int, repeat
     jax.block_until_ready(advance(state, neighbors, 0, 0))
     compile_seconds = time.perf_counter() - start
 
-    def run(state, neighbors, steps):
+    def simulated(state, neighbors, steps):
         return simulate(state, neighbors, advance, steps, steps, mass, system.units.boltzmann,
                         system.box, pot.cutoff, system.skin, record_first=False)
 
-    warm = run(state, neighbors, warmup)
-    seconds = []
-    for _ in range(repeats):
+    warm = simulated(state, neighbors, warmup)
+
+    def run(n_steps: int):
         start = time.perf_counter()
-        result = run(warm.state, warm.neighbors, n_steps)
+        result = simulated(warm.state, warm.neighbors, n_steps)
         jax.block_until_ready(result.state)
-        seconds.append(time.perf_counter() - start)
-    median = statistics.median(seconds)
-    share = result.n_rebuilds * rebuild_seconds(np.asarray(result.state.position), system) / median
-    return (compile_seconds, median, result.n_rebuilds, share,
-            total_energy_per_atom(result.state, system.mass))
+        return time.perf_counter() - start, result
+
+    return compile_seconds, run
 
 
-def lammps_md(system, position, velocity, n_steps: int, warmup: int, repeats: int,
-              threads: int):
-    """Median seconds of ``n_steps`` LAMMPS NVE steps and the final E/atom (our energy unit)."""
+def lammps_run(system, position, velocity, n_steps: int, warmup: int, threads: int):
+    """Seconds of ``n_steps`` LAMMPS NVE steps (fresh instance) and the final E/atom (our
+    energy unit)."""
     pot = system.potential
     n_species = len(system.species_names)
     masses = [float(system.mass[np.argmax(system.species == s)]) for s in range(n_species)]
-    runs = [lammps_md_seconds(position, lammps_velocity(velocity, system.units), system.box,
-                              system.species, masses, pot.lammps_commands, pot.lammps_units,
-                              lammps_timestep(system.dt_config, system.units), n_steps,
-                              system.skin, threads, warmup_steps=warmup)
-            for _ in range(repeats)]
-    return statistics.median(r[0] for r in runs), runs[-1][1]
+    return lammps_md_seconds(position, lammps_velocity(velocity, system.units), system.box,
+                             system.species, masses, pot.lammps_commands, pot.lammps_units,
+                             lammps_timestep(system.dt_config, system.units), n_steps,
+                             system.skin, threads, warmup_steps=warmup)
+
+
+def timed_round_robin(system, position, velocity, n_steps: int, warmup: int, repeats: int):
+    """Median seconds per engine, the repeats interleaved (ours f64, ours f32, LAMMPS 2 threads,
+    LAMMPS 1 core, then again), so that a change of machine load hits every engine alike.
+
+    Returns (seconds by engine, f64 compile seconds, last f64 MDRun, f64 and LAMMPS-2c E/atom).
+    """
+    compile_seconds, run_f64 = prepared_ours(system, position, velocity, jnp.float64, warmup)
+    _, run_f32 = prepared_ours(system, position, velocity, jnp.float32, warmup)
+    seconds = {"f64": [], "f32": [], "l2": [], "l1": []}
+    for _ in range(repeats):
+        elapsed, result = run_f64(n_steps)
+        seconds["f64"].append(elapsed)
+        seconds["f32"].append(run_f32(n_steps)[0])
+        elapsed, l2_energy = lammps_run(system, position, velocity, n_steps, warmup, threads=2)
+        seconds["l2"].append(elapsed)
+        seconds["l1"].append(lammps_run(system, position, velocity, n_steps, warmup,
+                                        threads=1)[0])
+    medians = {key: statistics.median(values) for key, values in seconds.items()}
+    return (medians, compile_seconds, result, total_energy_per_atom(result.state, system.mass),
+            l2_energy)
 
 
 def steps_for(n_atoms: int, steps_at_10k: int) -> int:
@@ -217,18 +240,14 @@ def main():
             position, velocity = starting_configuration(
                 system, PAIR_MIN_DISTANCE.get(name, config["systems"][name]["min_distance"]),
                 SEED)
-            compile_s, f64_s, rebuilds, share, energy = ours_md(
-                system, position, velocity, jnp.float64, n_steps, warmup, args.repeats)
-            _, f32_s, *_ = ours_md(system, position, velocity, jnp.float32, n_steps, warmup,
-                                   args.repeats)
-            l2_s, l2_energy = lammps_md(system, position, velocity, n_steps, warmup,
-                                        args.repeats, threads=2)
-            l1_s, _ = lammps_md(system, position, velocity, n_steps, warmup, args.repeats,
-                                threads=1)
+            median, compile_s, result, energy, l2_energy = timed_round_robin(
+                system, position, velocity, n_steps, warmup, args.repeats)
+            rebuild_s = rebuild_seconds(np.asarray(result.state.position), system)
+            share = result.n_blocking_rebuilds * rebuild_s / median["f64"]
             kinetic = 1.5 * system.units.boltzmann * system.temperature
-            rate = {key: n_atoms * n_steps / s for key, s in
-                    (("f64", f64_s), ("f32", f32_s), ("l2", l2_s), ("l1", l1_s))}
-            row = [name, n_atoms, n_steps, system.skin, rebuilds, f"{share:.0%}",
+            rate = {key: n_atoms * n_steps / s for key, s in median.items()}
+            row = [name, n_atoms, n_steps, system.skin,
+                   f"{result.n_rebuilds} ({result.n_blocking_rebuilds})", f"{share:.0%}",
                    f"{compile_s:.1f}", f"{rate['f64']:.3g}", f"{rate['f32']:.3g}",
                    f"{rate['l2']:.3g}", f"{rate['l1']:.3g}", f"{rate['f64'] / rate['l2']:.2f}",
                    f"{rate['f32'] / rate['l2']:.2f}", f"{rate['f64'] / rate['l1']:.2f}",

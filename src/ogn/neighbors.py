@@ -43,24 +43,53 @@ def check_radius_fits_box(radius: float, box) -> None:
         )
 
 
+def half_pairs_within(position, box, radius: float):
+    """Unordered pairs {i, j} with minimum-image distance < radius, each once (host, numpy).
+
+    Returns an (P, 2) int array (no particular order) from a periodic k-d tree.
+    """
+    box = np.asarray(box, dtype=np.float64)
+    check_radius_fits_box(radius, box)
+    wrapped = wrap_numpy(position, box)
+    tree = cKDTree(wrapped, boxsize=box)
+    return tree.query_pairs(radius, output_type="ndarray")
+
+
+def sorted_ordered_pairs(half_pairs, n_atoms: int):
+    """Both directions of ``half_pairs``, sorted by sender then receiver.
+
+    Returns ``(senders, receivers, counts)``: int arrays of length 2P and the (N,) number of
+    pairs per sender. One sort of the keys ``sender * N + receiver`` (int32 while N^2 fits: half
+    the memory traffic of int64 keys), then senders by ``np.repeat`` of the counts: no lexsort,
+    no division.
+    """
+    key_type = np.int32 if n_atoms * n_atoms < np.iinfo(np.int32).max else np.int64
+    first = half_pairs[:, 0].astype(key_type)
+    second = half_pairs[:, 1].astype(key_type)
+    n_half = first.size
+    keys = np.empty(2 * n_half, dtype=key_type)
+    np.multiply(first, n_atoms, out=keys[:n_half])
+    keys[:n_half] += second
+    np.multiply(second, n_atoms, out=keys[n_half:])
+    keys[n_half:] += first
+    keys.sort()
+    counts = (np.bincount(first, minlength=n_atoms)
+              + np.bincount(second, minlength=n_atoms)).astype(key_type)
+    senders = np.repeat(np.arange(n_atoms, dtype=key_type), counts)
+    keys -= senders * key_type(n_atoms)  # now the receivers
+    return senders, keys, counts
+
+
 def ordered_pairs(position, box, radius: float):
     """All ordered pairs (i, j), i != j, with minimum-image distance < radius.
 
     Host function (numpy in, numpy out). Returns ``senders, receivers`` sorted by sender
     (then receiver), int64 arrays of equal length; both directions of each pair are present.
     """
-    box = np.asarray(box, dtype=np.float64)
-    check_radius_fits_box(radius, box)
-    wrapped = wrap_numpy(position, box)
-    tree = cKDTree(wrapped, boxsize=box)
-    half_pairs = tree.query_pairs(radius, output_type="ndarray").astype(np.int64)
-    # one sort of the keys sender * N + receiver orders by sender, then receiver (pairs are
-    # unique); several times faster than a lexsort of the two columns
-    n_atoms = len(wrapped)
-    keys = np.concatenate([half_pairs[:, 0] * n_atoms + half_pairs[:, 1],
-                           half_pairs[:, 1] * n_atoms + half_pairs[:, 0]])
-    keys.sort()
-    return np.divmod(keys, n_atoms)
+    position = np.asarray(position, dtype=np.float64)
+    senders, receivers, _ = sorted_ordered_pairs(half_pairs_within(position, box, radius),
+                                                 len(position))
+    return senders.astype(np.int64), receivers.astype(np.int64)
 
 
 def neighbor_counts(senders, n_atoms: int):
@@ -73,36 +102,44 @@ def grown_capacity(needed: int, extra_fraction: float) -> int:
     return max(8, -(-capacity // 8) * 8)
 
 
-def dense_from_pairs(senders, receivers, n_atoms: int, capacity: int):
-    """Pack sorted ordered pairs into an (N, capacity) array padded with N."""
-    counts = neighbor_counts(senders, n_atoms)
-    if counts.size and counts.max() > capacity:
+def dense_rows(receivers, counts, capacity: int):
+    """Pack receivers sorted by sender (``counts`` per sender) into (N, capacity) rows padded
+    with N. A boolean-mask assignment fills the rows in order: no per-pair index arithmetic."""
+    n_atoms = counts.size
+    if n_atoms and counts.max() > capacity:
         raise ValueError(f"{counts.max()} neighbors exceed capacity {capacity}")
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    slot = np.arange(senders.size) - starts[senders]
     idx = np.full((n_atoms, capacity), n_atoms, dtype=np.int32)
-    idx.reshape(-1)[senders * capacity + slot] = receivers
+    idx[np.arange(capacity) < counts[:, None]] = receivers
     return idx
 
 
+def dense_from_pairs(senders, receivers, n_atoms: int, capacity: int):
+    """Pack sorted ordered pairs into an (N, capacity) array padded with N."""
+    return dense_rows(receivers, neighbor_counts(senders, n_atoms), capacity)
+
+
 def build_neighbor_list(position, box, cutoff: float, skin: float, capacity: int | None = None,
-                        extra_fraction: float = 0.25, log=None) -> NeighborList:
+                        extra_fraction: float = 0.1, log=None) -> NeighborList:
     """Dense neighbor list of everything within ``cutoff + skin``.
 
     ``capacity`` is the row width to use when it suffices; if ``None`` or too small, a new
     capacity ``max_count * (1 + extra_fraction)`` is allocated (and ``log`` is told, if given).
+    Every padding slot costs as much as a pair in the force kernels, so the head room is
+    small: in Kob-Andersen LJ at 10,000 atoms (T = 3.0) the largest count drifts by about 2 %
+    over 60 steps (149-152, mean 136), far inside 10 %; an overflow only costs one recompile.
     """
     position_np = np.asarray(position, dtype=np.float64)
     n_atoms = position_np.shape[0]
-    senders, receivers = ordered_pairs(position_np, box, cutoff + skin)
-    needed = int(neighbor_counts(senders, n_atoms).max()) if senders.size else 0
+    _, receivers, counts = sorted_ordered_pairs(
+        half_pairs_within(position_np, box, cutoff + skin), n_atoms)
+    needed = int(counts.max()) if n_atoms else 0
     if capacity is None or needed > capacity:
         new_capacity = grown_capacity(needed, extra_fraction)
         if capacity is not None and log is not None:
             log(f"neighbor list: {needed} neighbors exceed capacity {capacity}; "
                 f"reallocating to {new_capacity} (one recompile)")
         capacity = new_capacity
-    idx = dense_from_pairs(senders, receivers, n_atoms, capacity)
+    idx = dense_rows(receivers, counts, capacity)
     return NeighborList(idx=jnp.asarray(idx), reference_position=jnp.asarray(position))
 
 

@@ -66,6 +66,21 @@ def neighbor_displacement_components(position, neighbor_idx, box):
     return (dx, dy, dz), jnp.sqrt(r_sq), mask
 
 
+def row_sums(*values):
+    """Sums over axis 1 of several (B, M) arrays, as one variadic reduction.
+
+    Returns a tuple of (B,) arrays. XLA's CPU backend fuses one reduction with all the
+    elementwise work that produces its operands into a single loop; separate ``jnp.sum`` calls
+    become separate loops that each re-read (or recompute) the pair arrays. Measured at 10,000
+    atoms (CPU time, same process): Kob-Andersen forces 21 ms instead of 26 ms, EAM 78 instead
+    of 85 ms; but BKS (erfc and two exp per pair) 99 instead of 67 ms, so BKS keeps
+    separate sums: measure before using it for a kernel heavy in transcendental functions.
+    """
+    zero = jnp.zeros((), values[0].dtype)
+    return jax.lax.reduce(tuple(values), (zero,) * len(values),
+                          lambda a, b: tuple(x + y for x, y in zip(a, b, strict=True)), (1,))
+
+
 def forces_from_energy(energy_fn: Callable) -> Callable:
     """``energy_and_forces`` from an energy function by automatic differentiation."""
     value_and_grad = jax.value_and_grad(energy_fn)

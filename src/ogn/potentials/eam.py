@@ -26,7 +26,9 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
-from .base import Potential, neighbor_displacement_components
+from ..neighbors import map_row_blocks
+from .base import Potential, row_sums
+from .lj import row_displacement_components
 from .splines import cubic_coefficients, cubic_slope, cubic_value, locate
 
 CONFIG_KEY = "systems.<system>.potential.file"
@@ -233,7 +235,6 @@ def eam_fs_potential(params: dict, box, species, species_names: list[str],
         raise ValueError(f"species indices must lie in 0..{n_species - 1} "
                          f"(one per name in {list(species_names)})")
     species = jnp.asarray(species_np, dtype=jnp.int32)
-    species_padded = jnp.concatenate([species, jnp.zeros((1,), jnp.int32)])
     box = jnp.asarray(box)
     cutoff = tables.cutoff
     inv_dr = 1.0 / tables.d_r
@@ -244,18 +245,31 @@ def eam_fs_potential(params: dict, box, species, species_names: list[str],
     n_r_intervals = tables.n_r - 1
     n_rho_intervals = tables.n_rho - 1
 
-    def pair_terms(position, neighbor_idx):
-        """Per-pair geometry and gathered coefficients (zeroed outside the cutoff)."""
-        d, r, mask = neighbor_displacement_components(position, neighbor_idx,
-                                                      box.astype(position.dtype))
+    def pair_geometry(position, rows, idx_rows):
+        """Components of r_j - r_i, distances, in-cutoff mask, spline fraction and the row of
+        each pair in the coefficient columns, for the list rows of the atoms ``rows``."""
+        components, r, mask = row_displacement_components(position, rows, idx_rows,
+                                                           box.astype(position.dtype))
         within = mask & (r < cutoff)
         interval, t = locate(r, inv_dr, tables.n_r)
-        pair_type = species[:, None] * n_species + species_padded[neighbor_idx]
-        row = pair_type * n_r_intervals + interval
-        # one gather per coefficient column: much faster on CPU than gathering (N, M, 12)
+        species_j = species.at[idx_rows].get(mode="fill", fill_value=0)
+        pair_type = species[rows][:, None] * n_species + species_j
+        return components, r, within, t, pair_type * n_r_intervals + interval
+
+    def coefficients(position, columns, row):
+        """Cubic coefficients of the pair tables, one gather per coefficient column: much
+        faster on CPU than gathering (..., 12) rows."""
         table = jnp.asarray(pair_columns, dtype=position.dtype)
-        coefficients = tuple(table[k][row] for k in range(12))
-        return d, r, within, t, coefficients
+        return tuple(table[k][row] for k in columns)
+
+    def density_rows(position, rows, idx_rows, with_pair_energy: bool):
+        """rho_i (and sum_j phi_ij if asked) of the atoms ``rows``."""
+        _, r, within, t, row = pair_geometry(position, rows, idx_rows)
+        rho = jnp.where(within, cubic_value(coefficients(position, range(0, 4), row), t), 0.0)
+        if not with_pair_energy:
+            return row_sums(rho)[0]
+        r_phi = cubic_value(coefficients(position, range(8, 12), row), t)
+        return row_sums(rho, jnp.where(within, r_phi / r, 0.0))
 
     def embedding_energy_and_slope(rho):
         interval, t = locate(rho, inv_drho, tables.n_rho)
@@ -266,28 +280,35 @@ def eam_fs_potential(params: dict, box, species, species_names: list[str],
         value = cubic_value(c, t) + jnp.where(rho > rho_max, slope * (rho - rho_max), 0.0)
         return value, slope
 
-    def energy_parts(position, neighbor_idx):
-        d, r, within, t, c = pair_terms(position, neighbor_idx)
-        rho = jnp.sum(jnp.where(within, cubic_value(c[0:4], t), 0.0), axis=1)
-        pair_energy = jnp.where(within, cubic_value(c[8:12], t) / r, 0.0)
-        return d, r, within, t, c, rho, 0.5 * jnp.sum(pair_energy)
-
     def energy(position, neighbor_idx):
-        *_, rho, pair_energy = energy_parts(position, neighbor_idx)
+        rho, pair_energy = map_row_blocks(
+            lambda rows, idx_rows: density_rows(position, rows, idx_rows, True), neighbor_idx)
         embedding, _ = embedding_energy_and_slope(rho)
-        return jnp.sum(embedding) + pair_energy
+        return jnp.sum(embedding) + 0.5 * jnp.sum(pair_energy)
 
     def energy_and_forces(position, neighbor_idx):
-        d, r, within, t, c, rho, pair_energy = energy_parts(position, neighbor_idx)
+        """Two passes over the list in row blocks: densities, then forces (which need F'(rho)
+        of both atoms of a pair) with the pair energy."""
+        rho = map_row_blocks(
+            lambda rows, idx_rows: density_rows(position, rows, idx_rows, False), neighbor_idx)
         embedding, f_slope = embedding_energy_and_slope(rho)
-        f_slope_j = jnp.concatenate([f_slope, jnp.zeros((1,), f_slope.dtype)])[neighbor_idx]
-        r_phi = cubic_value(c[8:12], t)
-        phi_slope = (cubic_slope(c[8:12], t, inv_dr) - r_phi / r) / r
-        de_dr = (f_slope[:, None] * cubic_slope(c[0:4], t, inv_dr)
-                 + f_slope_j * cubic_slope(c[4:8], t, inv_dr) + phi_slope)
-        weight = jnp.where(within, de_dr / r, 0.0)
-        forces = jnp.stack([jnp.sum(weight * component, axis=1) for component in d], axis=-1)
-        return jnp.sum(embedding) + pair_energy, forces
+
+        def force_rows(rows, idx_rows):
+            (dx, dy, dz), r, within, t, row = pair_geometry(position, rows, idx_rows)
+            c = coefficients(position, range(12), row)
+            f_slope_j = f_slope.at[idx_rows].get(mode="fill", fill_value=0.0)
+            r_phi = cubic_value(c[8:12], t)
+            inv_r = 1.0 / r
+            phi_slope = (cubic_slope(c[8:12], t, inv_dr) - r_phi * inv_r) * inv_r
+            de_dr = (f_slope[rows][:, None] * cubic_slope(c[0:4], t, inv_dr)
+                     + f_slope_j * cubic_slope(c[4:8], t, inv_dr) + phi_slope)
+            weight = jnp.where(within, de_dr * inv_r, 0.0)
+            pair_energy, fx, fy, fz = row_sums(jnp.where(within, r_phi * inv_r, 0.0),
+                                               weight * dx, weight * dy, weight * dz)
+            return pair_energy, jnp.stack([fx, fy, fz], axis=-1)
+
+        pair_energy, forces = map_row_blocks(force_rows, neighbor_idx)
+        return jnp.sum(embedding) + 0.5 * jnp.sum(pair_energy), forces
 
     quoted = f'"{path}"' if any(ch.isspace() for ch in str(path)) else str(path)
     commands = ("pair_style eam/fs", f"pair_coeff * * {quoted} {' '.join(species_names)}")

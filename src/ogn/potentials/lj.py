@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..neighbors import map_row_blocks
-from .base import Potential
+from .base import Potential, row_sums
 
 
 def species_matrix(params: dict, key: str, n_species: int) -> np.ndarray:
@@ -95,8 +95,10 @@ def row_displacement_components(position, rows, neighbor_idx, box):
     components = []
     for axis in range(3):
         column = position[:, axis]
-        delta = column[neighbor_idx] - column[rows][:, None]
-        components.append(delta - box[axis] * jnp.round(delta / box[axis]))
+        # padding (index N) reads 0 and is masked; multiplying by 1/box instead of dividing
+        # changes a rounding only for pairs half a box apart, far beyond every cutoff
+        delta = column.at[neighbor_idx].get(mode="fill", fill_value=0) - column[rows][:, None]
+        components.append(delta - box[axis] * jnp.round(delta * (1.0 / box[axis])))
     dx, dy, dz = components
     r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
     return (dx, dy, dz), jnp.sqrt(r_sq), mask
@@ -159,9 +161,10 @@ def kob_andersen_potential(params: dict, box, species) -> Potential:
     def energy_and_forces(position, neighbor_idx):
         """(energy, forces (N, 3)) with F_i = sum_j phi'(r_ij)/r_ij (r_j - r_i)."""
         def row_terms(rows, idx_rows):
-            components, pair_energy, dphi_over_r = pair_terms(position, rows, idx_rows)
-            forces = jnp.stack([jnp.sum(dphi_over_r * d, axis=1) for d in components], axis=-1)
-            return jnp.sum(pair_energy, axis=1), forces
+            (dx, dy, dz), pair_energy, dphi_over_r = pair_terms(position, rows, idx_rows)
+            energy_i, fx, fy, fz = row_sums(pair_energy, dphi_over_r * dx, dphi_over_r * dy,
+                                            dphi_over_r * dz)
+            return energy_i, jnp.stack([fx, fy, fz], axis=-1)
 
         row_energy, forces = map_row_blocks(row_terms, neighbor_idx)
         return 0.5 * jnp.sum(row_energy), forces
