@@ -45,14 +45,23 @@ def minimize_fire(position, energy_and_forces: Callable, box, cutoff: float, ski
                   steps: int, dt_start: float = 0.001, dt_max: float = 0.01,
                   log: Callable | None = None):
     """FIRE descent for ``steps`` steps (neighbor list rebuilt whenever atoms move more than
-    skin/2). Returns (position, potential energy). ``dt_*`` are in internal time units."""
+    skin/2). Returns (position, potential energy). ``dt_*`` are in internal time units.
+
+    Each step moves an atom by at most skin/4 (a maximum step, as in ASE's FIRE): on
+    overlapping starts the forces are huge, and an unlimited step could move an atom past
+    skin/2 right after a rebuild, so that the run would never advance."""
     box = np.asarray(box)
+    max_step = 0.25 * float(skin)
 
     def force_fn(r, idx):
         return energy_and_forces(r, idx)[1]
 
+    def limited_shift(r, dr, **kwargs):
+        length = jnp.sqrt(jnp.sum(dr * dr, axis=-1, keepdims=True))
+        return r + dr * jnp.minimum(1.0, max_step / jnp.maximum(length, 1e-30))
+
     init_fn, apply_fn = minimize.fire_descent(
-        force_fn, lambda r, dr, **kwargs: r + dr, dt_start=dt_start, dt_max=dt_max)
+        force_fn, limited_shift, dt_start=dt_start, dt_max=dt_max)
     neighbors = build_neighbor_list(position, box, cutoff, skin)
 
     @jax.jit
@@ -76,6 +85,9 @@ def minimize_fire(position, energy_and_forces: Callable, box, cutoff: float, ski
     done = 0
     while done < steps:
         state, advanced = chunk(state, neighbors.idx, neighbors.reference_position, steps - done)
+        if int(advanced) == 0:  # a fresh list and still no step: cannot happen with skin > 0
+            raise RuntimeError(f"FIRE cannot advance at step {done}: a step of at most skin/4 "
+                               f"(skin = {skin:g}) left the neighbor list's validity")
         done += int(advanced)
         if done < steps:
             neighbors = build_neighbor_list(state.position, box, cutoff, skin,
