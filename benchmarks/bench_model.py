@@ -11,13 +11,23 @@ load):
 for the network as used (:mod:`ogn.model`, ``split_edge_projection=True``: node projections
 of the first edge-MLP layer computed per node and gathered per edge, LayerNorm scale/offset
 folded into the consumers) and for the straightforward concatenate-then-MLP form. Prints a
-markdown table of medians over the repeats and their ratio.
+markdown table of medians over the repeats and their ratio, then the same for the CPU time
+the process used per step (all threads, user + system: less sensitive than wall time to other
+jobs on a shared machine).
+
+XLA settings: by default the process uses what the ``train`` rule uses
+(:func:`ogn.threads.use_ynnpack_for_matrix_products`, YNNPACK for matrix products only);
+``--xla-defaults`` keeps XLA's defaults instead. ``--huge-pages`` restarts the process with
+``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``: XLA allocates its temporary buffers afresh at every
+call (hundreds of MB per training step), and with 4 KB pages the page faults alone cost about
+a fifth of the step's CPU time here; transparent huge pages remove almost all of them.
 
 Usage::
 
     python benchmarks/bench_model.py                       # LJ-265, 2 and 10 layers
     python benchmarks/bench_model.py --systems lj sio2 si cuzr --layers 2 --repeats 9
     python benchmarks/bench_model.py --threads 2 --xla-flags="..."   # before JAX starts
+    python benchmarks/bench_model.py --huge-pages --xla-defaults
 """
 
 import argparse
@@ -38,17 +48,29 @@ def parse_arguments():
     parser.add_argument("--threads", type=int, default=None,
                         help="XLA CPU threads (default: XLA's choice)")
     parser.add_argument("--xla-flags", default="", help="extra XLA_FLAGS for this process")
+    parser.add_argument("--xla-defaults", action="store_true",
+                        help="XLA's default CPU settings instead of the train rule's")
+    parser.add_argument("--huge-pages", action="store_true",
+                        help="restart with glibc malloc on transparent huge pages")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
 
 def main():
     args = parse_arguments()
+    huge = "glibc.malloc.hugetlb=1"
+    if args.huge_pages and huge not in os.environ.get("GLIBC_TUNABLES", ""):
+        tunables = ":".join(t for t in (os.environ.get("GLIBC_TUNABLES", ""), huge) if t)
+        os.execve(sys.executable, [sys.executable, *sys.argv],
+                  {**os.environ, "GLIBC_TUNABLES": tunables})  # glibc reads it at start only
     if args.xla_flags:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + args.xla_flags).strip()
     if args.threads:
         from ogn.threads import configure_cpu_threads
         configure_cpu_threads(args.threads)
+    if not args.xla_defaults:
+        from ogn.threads import use_ynnpack_for_matrix_products
+        use_ynnpack_for_matrix_products()
 
     import jax
     import numpy as np
@@ -65,9 +87,10 @@ def main():
     rng = np.random.default_rng(args.seed)
 
     def timed(function, *arguments):
-        start = time.perf_counter()
+        """(wall seconds, CPU seconds of this process) of one call."""
+        start, cpu_start = time.perf_counter(), time.process_time()
         jax.block_until_ready(function(*arguments))
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu_start
 
     rows = []
     for name in args.systems:
@@ -114,36 +137,53 @@ def main():
                 train_args = (params, opt_state, standard, *inputs)
                 forward_args = (params, standard, position.astype(f32), velocity.astype(f32),
                                 species, box.astype(f32), edges.senders, edges.receivers)
-                compile_seconds = timed(step, *train_args) + timed(forward, *forward_args)
+                compile_seconds = timed(step, *train_args)[0] + timed(forward, *forward_args)[0]
                 variants[split] = {"step": step, "forward": forward, "train_args": train_args,
                                    "forward_args": forward_args, "train": [], "fwd": [],
+                                   "train_cpu": [], "fwd_cpu": [],
                                    "compile": compile_seconds,
                                    "params": parameter_count(params)}
             for _ in range(args.repeats):  # interleaved: both variants see the same load
                 for variant in variants.values():
-                    variant["train"].append(timed(variant["step"], *variant["train_args"]))
-                    variant["fwd"].append(timed(variant["forward"], *variant["forward_args"]))
+                    for key, function, arguments in (
+                            ("train", variant["step"], variant["train_args"]),
+                            ("fwd", variant["forward"], variant["forward_args"])):
+                        wall, cpu = timed(function, *arguments)
+                        variant[key].append(wall)
+                        variant[key + "_cpu"].append(cpu)
             reference, fast = variants[False], variants[True]
             median = {key: {s: 1e3 * float(np.median(v[key])) for s, v in variants.items()}
-                      for key in ("train", "fwd")}
+                      for key in ("train", "fwd", "train_cpu", "fwd_cpu")}
             rows.append((name, n_atoms, n, layers, fast["params"],
                          median["train"][False], median["train"][True],
                          median["fwd"][False], median["fwd"][True],
-                         reference["compile"], fast["compile"]))
+                         reference["compile"], fast["compile"],
+                         median["train_cpu"][False], median["train_cpu"][True],
+                         median["fwd_cpu"][False], median["fwd_cpu"][True]))
             print(f"# done {name} L={layers}", file=sys.stderr, flush=True)
 
     load = os.getloadavg()
     print(f"\nOGN step times, median of {args.repeats} interleaved repeats (ms); jax "
           f"{jax.__version__}, {os.cpu_count()} CPUs, load average {load[0]:.1f} "
-          f"{load[1]:.1f} {load[2]:.1f}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}\n")
+          f"{load[1]:.1f} {load[2]:.1f}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
+          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')!r}\n")
     print("| system | atoms | edges | layers | params | train straightforward | train split "
           "| speed-up | forward straightforward | forward split | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (name, n_atoms, n_edges, layers, params, train_ref, train_fast, fwd_ref, fwd_fast,
-         _, _) in rows:
+         *_) in rows:
         print(f"| {name} | {n_atoms} | {n_edges} | {layers} | {params:,} | {train_ref:.1f} | "
               f"{train_fast:.1f} | {train_ref / train_fast:.2f}x | {fwd_ref:.1f} | "
               f"{fwd_fast:.1f} | {fwd_ref / fwd_fast:.2f}x |")
+    print("\nCPU time of the process per step, all threads (ms, medians):\n")
+    print("| system | layers | train straightforward | train split | speed-up "
+          "| forward straightforward | forward split | speed-up |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (name, _, _, layers, _, _, _, _, _, _, _, train_ref, train_fast, fwd_ref,
+         fwd_fast) in rows:
+        print(f"| {name} | {layers} | {train_ref:.1f} | {train_fast:.1f} | "
+              f"{train_ref / train_fast:.2f}x | {fwd_ref:.1f} | {fwd_fast:.1f} | "
+              f"{fwd_ref / fwd_fast:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ function or its parameters:
   split by rows into ``W_e, W_0, W_i, W_j`` it is ``W_e e_l + W_0 e0 + (W_i n)[i] + (W_j n)[j]``:
   node projections are computed once per node and gathered per edge (per edge, 128 x 64
   instead of 384 x 64 multiply-adds in that layer), and in layer 0, where ``e_l = e0``,
-  ``W_e + W_0`` is one 64 x 64 product;
+  ``W_e + W_0`` is one 64 x 64 product; that layer's bias is added to the sender projection
+  (per node), so its derivative is a sum over nodes rather than over edges;
 * an edge LayerNorm's scale and offset are folded into the next matrix product and the
   segment sums instead of being applied to every edge (:class:`Affine`);
 * LayerNorm and ReLU have hand-written derivatives that make fewer passes over the edges.
@@ -295,8 +296,10 @@ def _split_forward(graph: Graph, config: NetworkConfig, mlp):
             edge_part, edge_bias = edge_part + e0_part, edge_bias + e0_bias
         node_cat = jnp.concatenate([nodes, n0], axis=-1)
         projection = node_cat @ jnp.concatenate([w_sender, w_receiver], axis=1)
-        pre = (edge_part + (b + edge_bias)
-               + _gather(projection[:, :width], graph.senders)
+        # the first layer's bias rides on the sender projection (every real edge has one
+        # sender), so its derivative is a sum over nodes, not over edges
+        sender_part = projection[:, :width] + (b + edge_bias)
+        pre = (edge_part + _gather(sender_part, graph.senders)
                + _gather(projection[:, width:], graph.receivers))
         edges = edge_mlp.finish(pre, fold_affine=True)
         outgoing = _affine_segment_sum(edges, graph.senders, out_degree, n_nodes)
