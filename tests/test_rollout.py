@@ -1,0 +1,176 @@
+"""Rollouts against MD: the plumbing (a stand-in model that returns the true MD increments),
+the instability checks (LJ MD at 5x dt blows up and is caught) and an untrained model that
+must never be reported as fine; metrics on known curves."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import REPO
+
+from ogn.config import load_config
+from ogn.metrics import (
+    cage_size,
+    energies_and_momentum,
+    make_energy_function,
+    make_energy_jump_check,
+    rollout_errors,
+    self_intermediate_scattering,
+    shortest_pair_distances,
+)
+from ogn.model import network_config
+from ogn.normalizer import init_normalizer, standardization, update_normalizer
+from ogn.placement import minimize_fire, random_non_overlapping
+from ogn.protocols import frames_to_trajectory, produce
+from ogn.rollout import (
+    RolloutChecks,
+    make_rollout,
+    md_rollout,
+    rollout,
+    rollout_checks,
+    usable_skin,
+)
+from ogn.simulator import make_simulator, node_inputs
+from ogn.systems import make_system
+
+CHECKS = {"close_pair_fraction": 0.8, "kinetic_energy_factor": 3.0, "energy_jump": 0.5}
+K = 5
+
+
+@functools.cache
+def lj_trajectory():
+    """A short NVE trajectory of the paper's LJ liquid (file units), every step saved."""
+    system = make_system("lj", load_config(REPO / "config" / "config.yaml"))
+    rng = np.random.default_rng(0)
+    position = random_non_overlapping(rng, len(system.species), system.box, 0.8)
+    position, _ = minimize_fire(position, system.potential.energy_and_forces, system.box,
+                                system.potential.cutoff, system.skin, 50, log=None)
+    frames, _ = produce(system, np.asarray(position),
+                        {"decorrelation_steps": 50, "steps": 50, "save_every": 1}, 4,
+                        log=lambda m: None)
+    return system, frames_to_trajectory(frames, system, {})
+
+
+def workflow_checks(system, trajectory):
+    check = make_energy_jump_check(system, CHECKS["energy_jump"])
+    return rollout_checks(trajectory.position, system.box, system.species, 2, CHECKS,
+                          host_check=check)
+
+
+def test_stand_in_model_with_true_increments_reproduces_md_exactly():
+    system, md = lj_trajectory()
+    positions, velocities = jnp.asarray(md.position), jnp.asarray(md.velocity)
+
+    def true_increments(params, standard, position, velocity, species, box, senders,
+                        receivers):
+        frame = jnp.argmin(jnp.sum((velocities - velocity) ** 2, axis=(1, 2)))
+        return positions[frame + K] - positions[frame], velocities[frame + K] - velocities[frame]
+
+    skin = usable_skin(3.0, 0.5, system.box)
+    assert skin == pytest.approx(0.5 * 6.038 - 3.0)
+    fns = make_rollout(true_increments, 3.0, skin, system.box, masses=system.mass,
+                       checks=workflow_checks(system, md), model_dtype=None)
+    result = rollout(fns, None, None, md.position[0], md.velocity[0], system.species,
+                     system.box, 10, record_every=2)
+    assert result.stop_reason is None and result.stopped_at is None
+    np.testing.assert_array_equal(result.model_steps, [0, 2, 4, 6, 8, 10])
+    assert result.n_rebuilds >= 5  # no room for a skin in this box: rebuilt every chunk
+    truth = md.position[result.model_steps * K], md.velocity[result.model_steps * K]
+    errors = rollout_errors(result.position_unwrapped, result.velocity, *truth, system.species,
+                            system.species_names)
+    assert np.max(errors["position_rmse"]) < 1e-12
+    assert np.max(errors["velocity_rmse"]) < 1e-12
+    assert set(errors) >= {"position_rmse_A", "velocity_rmse_B"}
+    values = energies_and_momentum(system, result.position_unwrapped, result.velocity)
+    kinetic = values["kinetic_energy"].mean()
+    assert np.ptp(values["total_energy"]) < 2e-3 * kinetic
+    np.testing.assert_allclose(values["total_energy"],
+                               md.observables["total_energy"][result.model_steps * K],
+                               rtol=0, atol=1e-9 * kinetic)
+    assert np.max(np.abs(values["momentum"])) < 1e-9
+
+
+def test_md_at_five_times_dt_blows_up_and_the_checks_catch_it():
+    system, md = lj_trajectory()
+    start = md.position[0], system.units.velocity_from_files(md.velocity[0])
+    checks = workflow_checks(system, md)._replace(
+        host_check=make_energy_jump_check(system, CHECKS["energy_jump"],
+                                          velocity_in_files=False))
+    fine = md_rollout(system, *start, 50, dt_factor=1, checks=checks)
+    assert fine.stop_reason is None and len(fine.model_steps) == 51
+    np.testing.assert_allclose(fine.position_unwrapped, md.position, atol=1e-9)
+    coarse = md_rollout(system, *start, 20, dt_factor=5, checks=checks)
+    assert coarse.stop_reason is not None, "MD at 5 x dt ran 100 MD steps without a problem"
+    assert coarse.stopped_at <= 10  # within a few (long) steps, as the paper reports
+    # without any check the energy of the kept frames has already jumped
+    energy = make_energy_function(system)
+    total = [energy(p) + 0.5 * np.sum(system.mass[:, None] * v * v)
+             for p, v in zip(coarse.position_unwrapped, coarse.velocity, strict=True)]
+    kinetic0 = 0.5 * np.sum(system.mass[:, None] * start[1] ** 2)
+    assert coarse.stop_reason != "energy_jump" or abs(total[-1] - total[0]) > 0.5 * kinetic0
+
+
+def test_untrained_model_is_reported_unstable_or_inaccurate():
+    system, md = lj_trajectory()
+    simulator = make_simulator(network_config(
+        {"architecture": "paper", "latent_size": 16, "hidden_size": 16,
+         "mlp_hidden_layers": 1}, 2), 2)
+    # a normalizer from the real data, so the outputs have the scale of true increments
+    normalizer = init_normalizer(5)
+    for t in range(0, 40, 10):
+        nodes = node_inputs(md.velocity[t], system.species, 2)
+        d = md.position[t][None] - md.position[t][:, None]
+        d -= system.box * np.round(d / system.box)
+        targets = np.concatenate([md.position[t + K] - md.position[t],
+                                  md.velocity[t + K] - md.velocity[t]], axis=1)
+        normalizer = update_normalizer(normalizer, nodes, d.reshape(-1, 3), targets)
+    standard = jax.tree_util.tree_map(jnp.asarray, standardization(normalizer))
+    params = simulator.init(jax.random.PRNGKey(0), len(system.species), 8)
+    fns = make_rollout(simulator, 3.0, usable_skin(3.0, 0.5, system.box), system.box,
+                       masses=system.mass, checks=workflow_checks(system, md))
+    n_steps = 4
+    result = rollout(fns, params, standard, md.position[0], md.velocity[0], system.species,
+                     system.box, n_steps)
+    last = int(result.model_steps[-1])
+    errors = rollout_errors(result.position_unwrapped[-1:], result.velocity[-1:],
+                            md.position[last * K][None], md.velocity[last * K][None],
+                            system.species, system.species_names)
+    scale = np.sqrt(system.temperature)  # velocity scale, m = 1
+    stopped = result.stop_reason is not None
+    inaccurate = errors["velocity_rmse"][0] > 0.2 * scale
+    assert stopped or inaccurate, (result.stop_reason, errors)
+
+
+def test_close_pair_check_fires_inside_the_chunk():
+    system, md = lj_trajectory()
+
+    def squeeze(params, standard, position, velocity, species, box, senders, receivers):
+        # pulls atom 1 onto atom 0 over a few steps, leaves the rest alone
+        d = position[0] - position[1]
+        d = d - box * jnp.round(d / box)
+        dr = jnp.zeros_like(position).at[1].set(0.3 * d)
+        return dr, jnp.zeros_like(velocity)
+
+    shortest = shortest_pair_distances(md.position[::10], system.box, system.species, 2, 2.0)
+    assert np.all(shortest > 0.5) and np.all(shortest < 1.2)
+    fns = make_rollout(squeeze, 3.0, 0.0, system.box,
+                       checks=RolloutChecks(min_distance=0.8 * shortest), model_dtype=None)
+    result = rollout(fns, None, None, md.position[0], md.velocity[0], system.species,
+                     system.box, 40, record_every=100)
+    assert result.stop_reason == "close_pair"
+    assert 1 <= result.stopped_at < 40
+    assert result.model_steps[-1] == result.stopped_at  # the offending state is kept
+
+
+def test_cage_size_and_scattering_on_known_curves():
+    t = np.linspace(0, 10, 1001)
+    msd = 0.16 * (1 - np.exp(-(t / 0.1) ** 2))  # ballistic, then a plateau at RMSD 0.4
+    cage, when = cage_size(t, msd)
+    assert 0.25 < cage < 0.4 and 0.05 < when < 0.2
+    positions = np.zeros((2, 3, 3))
+    positions[1, :, 0] = [0.0, 1.0, 2.0]
+    fs = self_intermediate_scattering(positions, q=np.pi)
+    assert fs[0] == pytest.approx(1.0)
+    assert fs[1] == pytest.approx((1 + 0 + 0) / 3, abs=1e-12)
