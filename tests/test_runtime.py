@@ -1,0 +1,179 @@
+"""Runtime stage (issue 5): scaling exponents, the no-neighbor-list baseline, sized
+configurations, the timing harness and the CSV schema."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO
+
+from ogn.baseline import all_pairs_energy_and_forces, all_pairs_neighbor_idx
+from ogn.config import load_config
+from ogn.neighbors import build_neighbor_list, ordered_pairs
+from ogn.runtime import (
+    COMPLEXITY_COLUMNS,
+    RUNTIME_COLUMNS,
+    Timing,
+    all_pairs_engine,
+    complexity_rows,
+    cropped_tiling,
+    energy_seconds,
+    fitted_exponent,
+    machine_info,
+    md_engine,
+    measure,
+    timing_row,
+)
+from ogn.systems import make_system, scaled_counts_and_box
+
+CONFIG = load_config(REPO / "config" / "config.yaml")
+
+
+def test_fitted_exponent_recovers_power_laws():
+    n = np.array([1000, 2000, 5000, 10000, 20000])
+    assert fitted_exponent(n, 3e-4 * n**1.0) == pytest.approx(1.0, abs=1e-12)
+    assert fitted_exponent(n, 2e-8 * n**2.0) == pytest.approx(2.0, abs=1e-12)
+    # the window selects the sizes; a constant overhead bends the small-N end
+    t = 0.5 + 1e-3 * n
+    assert fitted_exponent(n, t, n_min=1000, n_max=10000) < fitted_exponent(n, t, n_min=5000)
+    # three sizes equally spaced in log N: the slope is that of the end points
+    expected = np.log(t[4] / t[2]) / np.log(n[4] / n[2])
+    assert expected == pytest.approx(0.949, abs=1e-3)
+    assert fitted_exponent(n, t, n_min=5000) == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="two or more sizes"):
+        fitted_exponent(n, t, n_min=15000)
+
+
+def random_liquid(name, n_atoms, seed=0):
+    counts, side = scaled_counts_and_box(CONFIG["systems"][name], n_atoms)
+    system = make_system(name, CONFIG, counts=counts, box=side)
+    rng = np.random.default_rng(seed)
+    # a lattice with small random displacements: no overlaps, every pair distance different
+    per_side = math.ceil(len(system.species) ** (1 / 3))
+    grid = np.stack(np.meshgrid(*[np.arange(per_side)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    chosen = rng.permutation(len(grid))[:len(system.species)]
+    position = (grid[chosen] + 0.5 + rng.uniform(-0.15, 0.15, (len(chosen), 3))) * (
+        side / per_side)
+    return system, position + rng.integers(-1, 2, position.shape) * side  # some unwrapped
+
+
+def test_all_pairs_search_finds_exactly_the_neighbor_pairs():
+    system, position = random_liquid("lj", 300)
+    radius = system.potential.cutoff
+    idx, max_count = jax.jit(all_pairs_neighbor_idx, static_argnums=(2, 3, 4))(
+        jnp.asarray(position), jnp.asarray(system.box), radius, 112, 128)
+    senders, receivers = ordered_pairs(position, system.box, radius)
+    expected = {(int(i), int(j)) for i, j in zip(senders, receivers, strict=True)}
+    idx = np.asarray(idx)
+    found = {(i, int(j)) for i in range(len(position)) for j in idx[i] if j < len(position)}
+    assert found == expected
+    assert int(max_count) == np.bincount(senders).max() <= 112
+    real = idx < len(position)
+    assert np.all(real[:, :-1] >= real[:, 1:])  # padding only at the end of a row
+    assert np.all(np.diff(idx, axis=1)[real[:, 1:]] > 0)  # partners in increasing order
+
+
+@pytest.mark.parametrize("name", ["lj", "si"])
+def test_all_pairs_energy_and_forces_equal_the_neighbor_list_ones(name):
+    system, position = random_liquid(name, 400 if name == "lj" else 216)
+    pot = system.potential
+    neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
+    energy, forces = jax.jit(pot.energy_and_forces)(jnp.asarray(position), neighbors.idx)
+    all_pairs = jax.jit(all_pairs_energy_and_forces(pot.energy_and_forces, system.box,
+                                                    pot.cutoff, capacity=96,
+                                                    rows_per_block=100))
+    energy_ap, forces_ap = all_pairs(jnp.asarray(position), None)
+    assert float(energy_ap) == pytest.approx(float(energy), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(np.asarray(forces_ap), np.asarray(forces), rtol=1e-10,
+                               atol=1e-10 * float(np.abs(forces).max()))
+    # too narrow rows drop pairs: the energy says so instead of being silently wrong
+    narrow = all_pairs_energy_and_forces(pot.energy_and_forces, system.box, pot.cutoff, 4)
+    assert np.isnan(float(jax.jit(narrow)(jnp.asarray(position), None)[0]))
+
+
+def test_cropped_tiling_keeps_density_and_composition():
+    rng = np.random.default_rng(1)
+    box = np.full(3, 6.0)
+    position = rng.uniform(0, 6.0, (265, 3))
+    species = np.repeat([0, 1], [212, 53]).astype(np.int32)
+    counts, side = scaled_counts_and_box(CONFIG["systems"]["lj"], 1000)
+    cut, cut_species = cropped_tiling(position, species, box, counts, side, rng)
+    assert np.bincount(cut_species).tolist() == counts
+    assert np.all(np.diff(cut_species) >= 0)  # grouped like ogn.systems.species_vector
+    assert cut.min() >= 0 and cut.max() < side
+    density = len(cut) / side**3
+    assert density == pytest.approx(265 / 6.038**3, rel=0.01)
+
+
+def test_measure_reports_compile_time_apart_and_the_spread():
+    calls = []
+
+    def run():
+        calls.append(1)
+        return 0.5 if len(calls) == 1 else 0.1 * len(calls)
+
+    timing = measure(run, repeats=3)
+    assert len(calls) == 4
+    assert timing.seconds == pytest.approx((0.2, 0.3, 0.4))
+    assert timing.median == pytest.approx(0.3)
+    assert timing.compile_s == pytest.approx(0.2)
+    assert timing.peak_mem_mb > 10  # this process's resident memory
+    with pytest.raises(ValueError, match="repeats"):
+        measure(run, repeats=0)
+
+
+def test_energy_seconds_times_each_evaluation():
+    system, position = random_liquid("lj", 300)
+    pot = system.potential
+    neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
+    one = energy_seconds(pot.energy, position, neighbors.idx, calls=20, repeats=3)
+    # twice the work per call (the chained loop cannot skip or merge evaluations)
+    double = energy_seconds(lambda p, i: pot.energy(p, i) + pot.energy(1.0001 * p, i),
+                            position, neighbors.idx, calls=20, repeats=3)
+    assert 1e-7 < one < 1e-2
+    assert 1.4 < double / one < 3.0
+
+
+def test_engines_give_rows_of_the_csv_schema():
+    """Our MD and the baseline on a small LJ box: same trajectory, rows of the schema."""
+    system, position = random_liquid("lj", 300)
+    velocity = np.zeros_like(position)
+    machine = machine_info(1)
+    rows = []
+    for engine_name, engine in (("md", md_engine(system, position, velocity, 20)),
+                                ("md_all_pairs", all_pairs_engine(system, position, velocity,
+                                                                  20))):
+        timing = measure(engine.run, repeats=1)
+        rows.append(timing_row("lj", len(position), engine_name, 20, timing, engine.info(),
+                               machine))
+    table = pd.DataFrame(rows)
+    assert list(table.columns) == RUNTIME_COLUMNS
+    assert (table["median_s"] > 0).all() and (table["repeats"] == 1).all()
+    assert table["device"].iloc[0].startswith("cpu")
+
+
+def test_complexity_rows_are_relative_to_lj():
+    timings = {"lj": {"potential": "kob_andersen", "n_atoms_timed": 200, "energy_s": 1e-4,
+                      "energy_forces_s": 2e-4, "lammps_s": 5e-5},
+               "si": {"potential": "stillinger_weber", "n_atoms_timed": 100,
+                      "energy_s": 1.5e-4, "energy_forces_s": 2e-4, "lammps_s": 1e-4}}
+    rows = pd.DataFrame(complexity_rows(timings, per_atoms=100))
+    assert list(rows.columns) == COMPLEXITY_COLUMNS
+    si = rows.set_index("system").loc["si"]
+    assert si["index_energy"] == pytest.approx(3.0)  # 1.5e-4 vs 0.5e-4 per 100 atoms
+    assert si["index_energy_forces"] == pytest.approx(2.0)
+    assert si["index_lammps"] == pytest.approx(4.0)
+    assert rows.set_index("system").loc["lj", "index_energy"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="runtime.systems"):
+        complexity_rows({"si": timings["si"]}, per_atoms=100)
+
+
+def test_timing_row_fields():
+    row = timing_row("si", 1000, "lammps", 100, Timing(0.0, (1.0, 2.0, 4.0), 123.0, "host_rss"),
+                     {}, {"device": "cpu:cpu", "cpu_model": "x", "cpu_threads": 2,
+                          "threads": 2})
+    assert [row[c] for c in ("median_s", "min_s", "max_s", "repeats", "rebuilds")] == \
+        [2.0, 1.0, 4.0, 3, -1]

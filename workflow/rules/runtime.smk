@@ -1,0 +1,90 @@
+# Runtime vs system size and interaction complexity; Fig. 4 (panels B, C, D). Issue 5.
+# This stage is the one to send to a GPU node (resources.gpu = runtime.gpus).
+# Helpers: workflow/rules/common.smk.
+
+rule runtime:
+    message:
+        "Runtime of {wildcards.system}: MD, Fast-OGN, LAMMPS and all-pairs MD vs N"
+    input:
+        state=lambda w: starting_state(w.system),
+        model=lambda w: runtime_model(w.system),
+    output:
+        table="results/runtime/{system}.csv",
+    wildcard_constraints:
+        system=alternatives(RUNTIME_SYSTEMS),
+    params:
+        system=lambda w: config["systems"][w.system],
+        runtime=RUNTIME,
+        precision=config["md"]["precision"],
+        k=lambda w: fast_ogn_variant(w.system)[1],
+    log:
+        log_path("runtime", "{system}"),
+    benchmark:
+        benchmark_path("runtime", "{system}")
+    threads: RUNTIME["threads"]
+    resources:
+        mem_mb=RUNTIME["mem_mb"],
+        runtime=240,
+        gpu=RUNTIME["gpus"],
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/runtime.py"
+
+
+rule complexity:
+    message:
+        "Interaction complexity index: energy time per atom relative to LJ, ours and LAMMPS"
+    input:
+        states=[starting_state(s) for s in RUNTIME_SYSTEMS],
+    output:
+        table="results/runtime/complexity.csv",
+    params:
+        systems=RUNTIME_SYSTEMS,
+        system_configs={s: config["systems"][s] for s in RUNTIME_SYSTEMS},
+        runtime=RUNTIME,
+        precision=config["md"]["precision"],
+    log:
+        log_path("complexity", "complexity"),
+    benchmark:
+        benchmark_path("complexity", "complexity")
+    threads: RUNTIME["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=RUNTIME["gpus"],
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/complexity.py"
+
+
+rule fig4:
+    message:
+        "Figure 4: energy and momentum (B), runtime vs N (C), runtime vs complexity (D)"
+    input:
+        runtime=expand("results/runtime/{system}.csv", system=RUNTIME_SYSTEMS),
+        complexity="results/runtime/complexity.csv",
+        fast=f"{rollout_dir('lj', *fast_ogn_variant('lj'))}/metrics.csv",
+        md_kdt=f"results/rollouts/lj/md_k{fast_ogn_variant('lj')[1]}/metrics.csv",
+        md=test_start("lj"),
+    output:
+        pdf="results/figures/fig4.pdf",
+        png="results/figures/fig4.png",
+    params:
+        runtime=RUNTIME,
+        rollout=config["rollout"],
+        k=fast_ogn_variant("lj")[1],
+        preset=preset_label(),
+    log:
+        log_path("fig4", "fig4"),
+    benchmark:
+        benchmark_path("fig4", "fig4")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/fig4.py"
