@@ -17,6 +17,10 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/sweeps.smk"
+include: "workflow/rules/rollout.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/runtime.smk"
 
 
 rule all:

@@ -45,7 +45,7 @@ rule train:
         log_path("train", "{system}/L{layers}_k{k}"),
     benchmark:
         benchmark_path("train", "{system}/L{layers}_k{k}")
-    threads: 2
+    threads: config["compute"]["train_threads"]
     resources:
         mem_mb=8000,
         runtime=10080,
