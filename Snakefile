@@ -1,6 +1,6 @@
 # OGN reproduction workflow (Liu et al., Mater. Horiz. 2023). See README.md.
 #   snakemake --cores 2 --configfile config/quick.yaml            # everything, 2-core preset
-#   snakemake --cores 2 --configfile config/quick.yaml --until produce quench
+#   snakemake --cores 2 --configfile config/quick.yaml --until produce
 import os
 
 from snakemake.utils import min_version
