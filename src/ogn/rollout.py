@@ -88,6 +88,15 @@ class RolloutResult(NamedTuple):
     seconds: float  # wall time of the call (including any compilation)
 
 
+def _result(positions, velocities, steps, n_rebuilds: int, stopped_at, reason,
+            start_time: float) -> RolloutResult:
+    """The :class:`RolloutResult` of recorded frames (lists of (N, 3) arrays and steps)."""
+    return RolloutResult(position_unwrapped=np.stack(positions), velocity=np.stack(velocities),
+                         model_steps=np.asarray(steps, dtype=np.int64), n_rebuilds=n_rebuilds,
+                         stopped_at=stopped_at, stop_reason=reason,
+                         seconds=time.monotonic() - start_time)
+
+
 def usable_skin(graph_cutoff: float, skin: float, box) -> float:
     """The largest skin <= ``skin`` with ``graph_cutoff + skin`` within half the smallest box
     side (minimum image). The paper's small boxes leave no room (LJ: rc 3.0, half box 3.019),
@@ -268,10 +277,7 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
             next_progress += progress_every
     if reason is not None and log is not None:
         log(f"rollout stopped at model step {stopped_at}: {reason}")
-    return RolloutResult(position_unwrapped=np.stack(positions), velocity=np.stack(velocities),
-                         model_steps=np.asarray(steps, dtype=np.int64), n_rebuilds=n_rebuilds,
-                         stopped_at=stopped_at, stop_reason=reason,
-                         seconds=time.monotonic() - start_time)
+    return _result(positions, velocities, steps, n_rebuilds, stopped_at, reason, start_time)
 
 
 def md_rollout(system, position, velocity, n_steps: int, dt_factor: int = 1,
@@ -333,10 +339,7 @@ def md_rollout(system, position, velocity, n_steps: int, dt_factor: int = 1,
         stopped_at = done if reason else None
     if reason is not None and log is not None:
         log(f"MD at {dt_factor} x dt stopped at step {stopped_at}: {reason}")
-    return RolloutResult(position_unwrapped=np.stack(positions), velocity=np.stack(velocities),
-                         model_steps=np.asarray(steps, dtype=np.int64), n_rebuilds=n_rebuilds,
-                         stopped_at=stopped_at, stop_reason=reason,
-                         seconds=time.monotonic() - start_time)
+    return _result(positions, velocities, steps, n_rebuilds, stopped_at, reason, start_time)
 
 
 def _md_state_problem(system, state, velocity, kinetic_start: float,

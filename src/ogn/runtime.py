@@ -403,13 +403,10 @@ def timing_row(system_name: str, n_atoms: int, engine: str, n_steps: int, timing
 # complexity index
 
 
-def energy_seconds(fn: Callable, position, neighbor_idx, calls: int = 200,
-                   repeats: int = 5) -> float:
-    """Median seconds of one call ``fn(position, neighbor_idx)`` (energy, or (energy,
-    forces)), measured over ``calls`` evaluations chained inside one jitted loop (so that the
-    per-call dispatch of Python does not count); each evaluation sees a position shifted by a
-    vanishing amount that depends on the previous result, so none can be skipped."""
-    position = jnp.asarray(position)
+def chained_energy_loop(fn: Callable, calls: int) -> Callable:
+    """Jitted ``(position, neighbor_idx) -> sum of calls energies``: ``calls`` evaluations of
+    ``fn`` (energy, or (energy, forces)) chained in one loop; each sees a position shifted by
+    a vanishing amount that depends on the previous result, so none can be skipped."""
 
     def energy_of(value):
         return value[0] if isinstance(value, tuple) else value
@@ -423,6 +420,16 @@ def energy_seconds(fn: Callable, position, neighbor_idx, calls: int = 200,
 
         return jax.lax.fori_loop(0, calls, body, (position, jnp.zeros((), position.dtype)))[1]
 
+    return loop
+
+
+def energy_seconds(fn: Callable, position, neighbor_idx, calls: int = 200,
+                   repeats: int = 5) -> float:
+    """Median seconds of one call ``fn(position, neighbor_idx)``, measured over ``calls``
+    evaluations chained inside one jitted loop (:func:`chained_energy_loop`, so that the
+    per-call dispatch of Python does not count)."""
+    position = jnp.asarray(position)
+    loop = chained_energy_loop(fn, calls)
     jax.block_until_ready(loop(position, neighbor_idx))
     times = []
     for _ in range(repeats):

@@ -30,7 +30,7 @@ for _fig, _systems in (("fig2", FIG2_SYSTEMS), ("fig3", FIG3_SYSTEMS)):
         conda:
             "../../envs/ogn.yaml"
         script:
-            f"../scripts/{_fig}.py"
+            "../scripts/rollout_figure.py"
 
 
 rule fig4b:

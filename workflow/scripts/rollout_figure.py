@@ -1,5 +1,6 @@
-"""Fig. 2: true vs predicted paths of random atoms and predicted vs true positions and
-velocities at the figure step, one row per system of params.systems.
+"""Figs. 2 (LJ) and 3 (SiO2, Si, CuZr): true vs predicted paths of random atoms and
+predicted vs true positions and velocities at the figure step, one row per system of
+params.systems.
 
 snakemake.input.md, .rollout, .metrics (lists ordered as params.systems); params.rollout,
 params.preset; output.pdf, output.png.
