@@ -21,6 +21,7 @@ include: "workflow/rules/sweeps.smk"
 include: "workflow/rules/rollout.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/runtime.smk"
+include: "workflow/rules/ablation.smk"
 
 
 rule all:

@@ -64,10 +64,26 @@ class Graph(NamedTuple):
     edges: jnp.ndarray
     senders: jnp.ndarray
     receivers: jnp.ndarray
+    # vector decoder only (None otherwise): unit edge vectors (E, 3), node velocities in units
+    # of their standard deviation (N, 3), mean mass / mass per node (N,)
+    unit_vectors: jnp.ndarray | None = None
+    velocity: jnp.ndarray | None = None
+    inverse_mass: jnp.ndarray | None = None
 
 
 class NetworkConfig(NamedTuple):
-    """Shape of the network (all static: changing one means a new network)."""
+    """Shape of the network (all static: changing one means a new network).
+
+    The defaults are the paper's OGN. Options (``model.options`` with
+    ``model.architecture: extended``; see :func:`network_config`):
+
+    * ``radial_basis`` n > 0: edge inputs gain |r|/rc and n Gaussians of |r|/rc times a
+      smooth cosine envelope that vanishes at the graph cutoff ``radial_cutoff``;
+    * ``aggregation`` ``"mean"``: the sums over outgoing and incoming edges are divided by the
+      graph's mean number of edges per atom;
+    * ``decoder`` ``"vector"``: :func:`vector_decoder` (equivariant, momentum-conserving);
+      the inputs are then rotation invariants only (see :mod:`ogn.simulator`).
+    """
 
     n_layers: int
     latent_size: int = 64
@@ -75,25 +91,114 @@ class NetworkConfig(NamedTuple):
     mlp_hidden_layers: int = 1
     output_size: int = 6
     split_edge_projection: bool = True
+    radial_basis: int = 0
+    radial_cutoff: float = 0.0
+    aggregation: str = "sum"
+    decoder: str = "node"
+    species_masses: tuple = ()  # per species (vector decoder: dv_i carries 1 / m_i)
 
 
-ARCHITECTURES = ("paper",)
+ARCHITECTURES = ("paper", "extended")
+AGGREGATIONS = ("sum", "mean")
+DECODERS = ("node", "vector")
 
 
 def network_config(model_config: dict, n_layers: int, output_size: int = 6,
-                   split_edge_projection: bool = True) -> NetworkConfig:
-    """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``)."""
+                   split_edge_projection: bool = True,
+                   graph_cutoff: float | None = None,
+                   species_masses=None) -> NetworkConfig:
+    """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
+
+    ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
+    ``extended`` applies the options (``graph_cutoff`` is then needed by a radial basis).
+    """
     architecture = model_config.get("architecture", "paper")
     if architecture not in ARCHITECTURES:
         raise ValueError(f"model.architecture = {architecture!r} is not known; use one of "
                          f"{', '.join(ARCHITECTURES)}")
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
+    options = dict(model_config.get("options") or {}) if architecture == "extended" else {}
+    radial_basis = int(options.get("radial_basis", 0))
+    aggregation = str(options.get("aggregation", "sum"))
+    decoder = str(options.get("decoder", "node"))
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"model.options.aggregation = {aggregation!r}; use one of "
+                         f"{', '.join(AGGREGATIONS)}")
+    if decoder not in DECODERS:
+        raise ValueError(f"model.options.decoder = {decoder!r}; use one of {', '.join(DECODERS)}")
+    if decoder == "vector" and radial_basis < 1:
+        raise ValueError("model.options.decoder = vector sees distances only through the radial "
+                         "basis: set model.options.radial_basis to at least 1 (e.g. 16)")
+    if radial_basis and not graph_cutoff:
+        raise ValueError("a radial basis (model.options.radial_basis > 0) needs the system's "
+                         "graph_cutoff")
+    if decoder == "vector" and species_masses is None:
+        raise ValueError("the vector decoder needs the mass of every species")
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
                          mlp_hidden_layers=int(model_config["mlp_hidden_layers"]),
                          output_size=int(output_size),
-                         split_edge_projection=bool(split_edge_projection))
+                         split_edge_projection=bool(split_edge_projection),
+                         radial_basis=radial_basis,
+                         radial_cutoff=float(graph_cutoff) if radial_basis else 0.0,
+                         aggregation=aggregation, decoder=decoder,
+                         species_masses=(tuple(float(m) for m in species_masses)
+                                         if decoder == "vector" else ()))
+
+
+def describe_network(config: NetworkConfig) -> str:
+    """One line naming the architecture and its options (for logs and figure footers)."""
+    if (config.radial_basis, config.aggregation, config.decoder) == (0, "sum", "node"):
+        return f"paper OGN, {config.n_layers} layers"
+    parts = [f"{config.n_layers} layers"]
+    if config.radial_basis:
+        parts.append(f"radial basis {config.radial_basis}")
+    if config.aggregation != "sum":
+        parts.append(f"{config.aggregation} aggregation")
+    if config.decoder != "node":
+        parts.append(f"{config.decoder} decoder")
+    return "extended OGN (" + ", ".join(parts) + ")"
+
+
+def architecture_label(model_config: dict) -> str:
+    """What a config block ``model`` trains, in a few words (figure footers, logs)."""
+    if model_config.get("architecture", "paper") != "extended":
+        return "paper OGN"
+    options = model_config.get("options") or {}
+    parts = []
+    if options.get("radial_basis"):
+        parts.append(f"radial basis {options['radial_basis']}")
+    if options.get("aggregation", "sum") != "sum":
+        parts.append(f"{options['aggregation']} aggregation")
+    if options.get("decoder", "node") != "node":
+        parts.append(f"{options['decoder']} decoder")
+    if options.get("time_reversal"):
+        parts.append("time reversal")
+    weights = options.get("loss_weights") or {}
+    if float(weights.get("dr", 1.0)) != float(weights.get("dv", 1.0)):
+        parts.append(f"loss weights dr {weights['dr']:g} dv {weights['dv']:g}")
+    if options.get("learning_rate") is not None:
+        parts.append(f"learning rate {float(options['learning_rate']):g}")
+    if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
+        parts.append(f"k=1 curriculum {float(options['curriculum_k1_fraction']):g}")
+    return "extended OGN (" + (", ".join(parts) or "no option on") + ")"
+
+
+def radial_features(distance, cutoff: float, n_basis: int):
+    """``[x, g_1(x) f(x), ..., g_n(x) f(x)]`` (E, n + 1) of ``x = distance / cutoff``.
+
+    ``g_m`` are Gaussians centred on an even grid over [0, 1] with the grid spacing as width;
+    ``f(x) = (1 + cos(pi x)) / 2`` for x < 1 and 0 beyond, so every basis function goes to
+    zero smoothly (value and slope) at the cutoff: an edge entering or leaving the graph does
+    not make its features jump.
+    """
+    x = distance / cutoff
+    centers = jnp.linspace(0.0, 1.0, n_basis, dtype=x.dtype)
+    width = 1.0 / max(n_basis - 1, 1)
+    envelope = jnp.where(x < 1.0, 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(x, 1.0))), 0.0)
+    gaussians = jnp.exp(-0.5 * ((x[:, None] - centers) / width) ** 2) * envelope[:, None]
+    return jnp.concatenate([x[:, None], gaussians], axis=-1)
 
 
 LAYER_NORM_EPSILON = 1e-5
@@ -237,10 +342,21 @@ def _gather(values, index):
     return jnp.take(values, index, axis=0, mode="clip")
 
 
+def aggregation_scale(graph: Graph, config: NetworkConfig):
+    """Factor on the edge sums of a node update: 1 (``sum``, the paper) or 1 / (mean number of
+    edges per atom of this graph) (``mean``)."""
+    if config.aggregation == "sum":
+        return 1.0
+    n_nodes = graph.nodes.shape[0]
+    n_real = jnp.sum((graph.senders < n_nodes).astype(graph.nodes.dtype))
+    return n_nodes / jnp.maximum(n_real, 1.0)
+
+
 def _reference_forward(graph: Graph, config: NetworkConfig, mlp):
     """Straightforward form: concatenate sender, receiver and edge features per edge (the
     readable specification, and the baseline of benchmarks/bench_model.py)."""
     n_nodes = graph.nodes.shape[0]
+    scale = aggregation_scale(graph, config)
     n0 = mlp("node_encoder")(graph.nodes)
     e0 = mlp("edge_encoder")(graph.edges)
     nodes, edges = n0, e0
@@ -250,8 +366,8 @@ def _reference_forward(graph: Graph, config: NetworkConfig, mlp):
                                     _gather(node_cat, graph.receivers)], axis=-1)
         edges = mlp(f"edge_update_{layer}")(per_edge)
         # num_segments = N drops the padding index N: padding edges add nothing.
-        outgoing = jax.ops.segment_sum(edges, graph.senders, num_segments=n_nodes)
-        incoming = jax.ops.segment_sum(edges, graph.receivers, num_segments=n_nodes)
+        outgoing = jax.ops.segment_sum(edges, graph.senders, num_segments=n_nodes) * scale
+        incoming = jax.ops.segment_sum(edges, graph.receivers, num_segments=n_nodes) * scale
         nodes = mlp(f"node_update_{layer}")(
             jnp.concatenate([node_cat, outgoing, incoming], axis=-1))
     return nodes
@@ -273,6 +389,7 @@ def _split_forward(graph: Graph, config: NetworkConfig, mlp):
     ones = jnp.ones(graph.senders.shape, dtype)
     out_degree = jax.ops.segment_sum(ones, graph.senders, num_segments=n_nodes)
     in_degree = jax.ops.segment_sum(ones, graph.receivers, num_segments=n_nodes)
+    scale = aggregation_scale(graph, config)
 
     n0 = mlp("node_encoder")(graph.nodes)
     e0 = mlp("edge_encoder")(graph.edges, fold_affine=True)
@@ -302,8 +419,8 @@ def _split_forward(graph: Graph, config: NetworkConfig, mlp):
         pre = (edge_part + _gather(sender_part, graph.senders)
                + _gather(projection[:, width:], graph.receivers))
         edges = edge_mlp.finish(pre, fold_affine=True)
-        outgoing = _affine_segment_sum(edges, graph.senders, out_degree, n_nodes)
-        incoming = _affine_segment_sum(edges, graph.receivers, in_degree, n_nodes)
+        outgoing = _affine_segment_sum(edges, graph.senders, out_degree, n_nodes) * scale
+        incoming = _affine_segment_sum(edges, graph.receivers, in_degree, n_nodes) * scale
         nodes = mlp(f"node_update_{layer}")(
             jnp.concatenate([node_cat, outgoing, incoming], axis=-1))
     return nodes
@@ -319,8 +436,43 @@ def ogn_forward(graph: Graph, config: NetworkConfig):
 
     forward = _split_forward if config.split_edge_projection else _reference_forward
     nodes = forward(graph, config, mlp)
+    if config.decoder == "vector":
+        return vector_decoder(graph, nodes, mlp)
     return mlp("decoder", activate_output=False, layer_norm=False,
                output_size=config.output_size)(nodes)
+
+
+def vector_decoder(graph: Graph, nodes, mlp):
+    """``[dr, dv]`` (N, 6) as vectors built from the graph's own vectors (EGNN-like).
+
+    For the edge i -> j with unit vector u_ij = (r_j - r_i) / |r_j - r_i|:
+
+    * ``dv_i = (m_mean / m_i) sum_j phi_ij u_ij`` and ``dr_i = a_i v_i + sum_j psi_ij u_ij``;
+    * ``(phi_ij, psi_ij)`` = MLP(h_i + h_j, h_i * h_j, edge inputs): symmetric in i and j
+      when the edge inputs are (the simulator feeds invariants that are), so the edges
+      i -> j and j -> i push with equal and opposite vectors and ``sum_i m_i dv_i = 0``
+      exactly (Newton's third law as structure; both directions of every pair are edges);
+    * ``a_i`` = MLP(h_i), a scalar per atom.
+
+    With rotation-invariant node and edge inputs, h, phi, psi and a are invariant, so dr and
+    dv rotate with the input without augmentation. The outputs are in units of the targets'
+    standard deviations (the simulator scales them); padding edges add nothing.
+    """
+    n_nodes = nodes.shape[0]
+    h_sender = _gather(nodes, graph.senders)
+    h_receiver = _gather(nodes, graph.receivers)
+    pair_inputs = jnp.concatenate([h_sender + h_receiver, h_sender * h_receiver, graph.edges],
+                                  axis=-1)
+    pair = mlp("pair_decoder", activate_output=False, layer_norm=False, output_size=2)(
+        pair_inputs)
+    real = (graph.senders < n_nodes)[:, None]
+    push = jnp.where(real, pair[:, :1] * graph.unit_vectors, 0.0)
+    shift = jnp.where(real, pair[:, 1:] * graph.unit_vectors, 0.0)
+    dv = graph.inverse_mass[:, None] * jax.ops.segment_sum(push, graph.senders,
+                                                           num_segments=n_nodes)
+    a = mlp("velocity_decoder", activate_output=False, layer_norm=False, output_size=1)(nodes)
+    dr = a * graph.velocity + jax.ops.segment_sum(shift, graph.senders, num_segments=n_nodes)
+    return jnp.concatenate([dr, dv], axis=-1)
 
 
 def make_network(config: NetworkConfig) -> hk.Transformed:

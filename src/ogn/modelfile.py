@@ -45,7 +45,14 @@ class SavedModel(NamedTuple):
 
     @property
     def network_config(self) -> NetworkConfig:
-        return NetworkConfig(**self.metadata["network"])
+        return network_config_of(self.metadata)
+
+
+def network_config_of(metadata: dict) -> NetworkConfig:
+    """The NetworkConfig recorded in a model file's metadata (JSON lists back to tuples)."""
+    fields = dict(metadata["network"])
+    fields["species_masses"] = tuple(fields.get("species_masses", ()))
+    return NetworkConfig(**fields)
 
 
 def params_to_arrays(params, prefix: str = "params") -> dict:

@@ -251,3 +251,15 @@ def read_pairs(path) -> Pairs:
                              "the file is damaged: delete it and rerun the pairs stage")
     return pairs
 
+
+
+def species_masses(pairs: Pairs) -> list[float]:
+    """Mass of each species (file unit), from the per-atom masses of a pairs set."""
+    n_species = int(pairs.attrs.get("n_species", int(np.max(pairs.species)) + 1))
+    masses = []
+    for s in range(n_species):
+        of_species = pairs.mass[pairs.species == s]
+        if of_species.size == 0:
+            raise ValueError(f"species {s} has no atom in the pairs set: its mass is unknown")
+        masses.append(float(of_species[0]))
+    return masses

@@ -144,7 +144,6 @@ def loss_table(curves: dict, n_last: int) -> pd.DataFrame:
 def model_test_loss(model_path, pairs, graph_cutoff: float) -> float:
     """Mean standardized one-step loss of a saved model on ``pairs`` (:class:`ogn.pairs.Pairs`),
     with the model's own normalizer: the measure of its training curve, on other data."""
-    from .model import NetworkConfig
     from .modelfile import load_compatible_model
     from .normalizer import standardization
     from .simulator import make_simulator
@@ -153,7 +152,7 @@ def model_test_loss(model_path, pairs, graph_cutoff: float) -> float:
     n_species = len(pairs.attrs["species_names"])
     saved = load_compatible_model(model_path, species_names=pairs.attrs["species_names"],
                                   graph_cutoff=graph_cutoff, k=int(pairs.attrs["k"]))
-    simulator = make_simulator(NetworkConfig(**saved.metadata["network"]), n_species)
+    simulator = make_simulator(saved.network_config, n_species)
     test_set = prepare_test_set(pairs, graph_cutoff, n_species)
     return mean_test_loss(make_eval_loss(simulator), saved.params,
                           standardization(saved.normalizer), test_set)
@@ -360,3 +359,22 @@ def markdown_table(table: pd.DataFrame) -> str:
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(str(v).replace("|", "/") for v in row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def ablation_markdown(table: pd.DataFrame, minutes: float) -> str:
+    """The ablation table (rule ablation_table) as Markdown, one block per (system, k)."""
+    lines = [f"# Ablation of the extended OGN: every model trained {minutes:g} min", ""]
+    columns = ["variant", "training_steps", "ms_per_step", "test_loss_dr", "test_loss_dv",
+               "position_rmse", "velocity_rmse", "energy_drift", "momentum_drift", "verdict"]
+    for (system, k), group in table.groupby(["system", "k"], sort=False):
+        steps = int(group["rollout_md_steps"].max())
+        lines += [f"## {system}, k = {k} (rollout over {steps} MD steps)", "",
+                  "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for row in group.itertuples():
+            cells = []
+            for column in columns:
+                value = getattr(row, column)
+                cells.append(f"{value:.3g}" if isinstance(value, float) else str(value))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

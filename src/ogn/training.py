@@ -15,6 +15,15 @@ Recipe (Liu et al. 2023, Methods; config block ``training``):
   budget, for comparing models at equal cost; where it stops depends on the machine's speed,
   so a budgeted run is reproducible only up to its last step (the curve records that step).
 
+Options beyond the paper (``model.options`` with ``model.architecture: extended``, merged into
+the training config by :func:`training_recipe`; the paper's architecture ignores them):
+
+* ``time_reversal``: each pair, each epoch, with probability 1/2 replaced by its time-reversed
+  twin (:func:`reversed_pair`), an exact symmetry of Newtonian dynamics;
+* ``loss_weights``: weights of the dr and dv halves of the loss (test losses stay unweighted);
+* ``curriculum_k1_fraction``: the stride curriculum of :func:`train_with_curriculum`;
+* ``learning_rate`` (null: ``training.learning_rate``): Adam's initial step size.
+
 Determinism and resume: the order of the pairs and their symmetries in epoch e are drawn from
 ``numpy.random.default_rng([seed, e])``, so the data seen at any step is a pure function of
 (seed, step). A checkpoint (every ``checkpoint_every`` steps, written atomically) holds the
@@ -57,7 +66,13 @@ from .modelfile import (
     read_npz,
     write_npz,
 )
-from .normalizer import Normalizer, init_normalizer, standardization, update_normalizer
+from .normalizer import (
+    Normalizer,
+    init_normalizer,
+    init_stats,
+    standardization,
+    update_normalizer,
+)
 from .pairs import Pairs
 from .runlog import ProgressMeter
 from .simulator import Simulator, batched_loss, node_feature_size, node_inputs, targets_of
@@ -94,6 +109,30 @@ class HostBatch(NamedTuple):
     edge_weights: np.ndarray  # (B, capacity) 1 for real edges, 0 for padding
 
 
+# ----------------------------------------------------------------------------- recipe
+
+TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "learning_rate")
+
+
+def training_recipe(model_config: dict, training_config: dict) -> dict:
+    """The training config a run uses: ``training`` plus, with ``model.architecture:
+    extended``, the training options of ``model.options`` (time reversal, loss weights,
+    stride curriculum). The paper's architecture trains with the paper's recipe."""
+    recipe = {key: value for key, value in training_config.items()
+              if key not in TRAINING_OPTIONS}
+    if model_config.get("architecture", "paper") == "extended":
+        options = model_config.get("options") or {}
+        recipe.update({key: options[key] for key in TRAINING_OPTIONS
+                       if options.get(key) is not None})
+    return recipe
+
+
+def uses_curriculum(model_config: dict, k: int) -> bool:
+    """Whether a model of this config at stride ``k`` trains with the stride curriculum."""
+    recipe = training_recipe(model_config, {})
+    return int(k) != 1 and float(recipe.get("curriculum_k1_fraction") or 0.0) > 0.0
+
+
 # ----------------------------------------------------------------------------- schedule
 
 def learning_rate_schedule(training_config: dict) -> Callable:
@@ -126,48 +165,72 @@ def total_steps(training_config: dict, n_pairs: int) -> int:
     return min(steps, int(max_steps)) if max_steps else steps
 
 
-def epoch_plan(seed: int, epoch: int, n_pairs: int, augment: bool):
-    """(order of the pairs, symmetry index per pair) of one epoch; a pure function."""
+def epoch_plan(seed: int, epoch: int, n_pairs: int, augment: bool,
+               time_reversal: bool = False):
+    """(order of the pairs, symmetry index per pair, time-reversed flag per pair) of one
+    epoch; a pure function. The reversal flags come from their own random stream, so
+    switching reversal on leaves the order and the symmetries as they were."""
     rng = np.random.default_rng([int(seed), int(epoch)])
     order = rng.permutation(n_pairs)
     symmetry = (random_symmetry_indices(rng, n_pairs) if augment
                 else np.zeros(n_pairs, np.int64))
-    return order, symmetry
+    if time_reversal:
+        reverse = np.random.default_rng([int(seed), int(epoch), 1]).random(n_pairs) < 0.5
+    else:
+        reverse = np.zeros(n_pairs, bool)
+    return order, symmetry, reverse
 
 
-def batch_plan(seed: int, step: int, n_pairs: int, batch_size: int, augment: bool):
-    """(pair indices, symmetry indices) of gradient step ``step`` (0-based)."""
+def batch_plan(seed: int, step: int, n_pairs: int, batch_size: int, augment: bool,
+               time_reversal: bool = False):
+    """(pair indices, symmetry indices, reversal flags) of gradient step ``step`` (0-based)."""
     per_epoch = steps_per_epoch(n_pairs, batch_size)
     epoch, within = divmod(int(step), per_epoch)
-    order, symmetry = epoch_plan(seed, epoch, n_pairs, augment)
-    chosen = slice(within * batch_size, (within + 1) * batch_size)
-    return order[chosen], symmetry[order[chosen]]
+    order, symmetry, reverse = epoch_plan(seed, epoch, n_pairs, augment, time_reversal)
+    chosen = order[within * batch_size:(within + 1) * batch_size]
+    return chosen, symmetry[chosen], reverse[chosen]
+
+
+def reversed_pair(position, velocity, dr, dv):
+    """The time-reversed pair (position, velocity, dr, dv) of a forward pair.
+
+    Newtonian dynamics run backwards from (r(t+k), -v(t+k)) reach (r(t), -v(t)) after k
+    steps (velocity Verlet is exactly reversible), so the reversed input is
+    ``(r + dr, -(v + dv))`` with targets ``-dr`` and ``-v - (-(v + dv)) = dv``.
+    """
+    return position + dr, -(velocity + dv), -dr, dv
 
 
 # ----------------------------------------------------------------------------- batches
 
 def host_batch(pairs: Pairs, indices, symmetry_matrices, cutoff: float, capacity: int,
-               n_species: int) -> tuple[HostBatch, int]:
-    """Graphs, inputs and targets of the pairs ``indices``, each in its symmetry (3x3 matrix).
+               n_species: int, reverse=None) -> tuple[HostBatch, int]:
+    """Graphs, inputs and targets of the pairs ``indices``, each in its symmetry (3x3 matrix)
+    and, where ``reverse`` (bool per pair, optional) says so, time-reversed
+    (:func:`reversed_pair`).
 
     Returns the batch and the capacity used (grown if a configuration needed more slots).
     """
     n_atoms = pairs.n_atoms
     box = pairs.box
+    if reverse is None:
+        reverse = [False] * len(indices)
+    states = []
+    for index, backwards in zip(indices, reverse, strict=True):
+        state = tuple(np.asarray(a[index], np.float64)
+                      for a in (pairs.position, pairs.velocity, pairs.dr, pairs.dv))
+        states.append(reversed_pair(*state) if backwards else state)
     built = []
-    for index in indices:
-        edges = build_edges(pairs.position[index], box, cutoff, capacity,
-                            extra_fraction=CAPACITY_HEAD_ROOM)
+    for position, *_ in states:
+        edges = build_edges(position, box, cutoff, capacity, extra_fraction=CAPACITY_HEAD_ROOM)
         capacity = max(capacity, edges.capacity)
         built.append(edges)
     nodes, edge_vectors, senders, receivers, targets, weights = [], [], [], [], [], []
-    for index, matrix, edges in zip(indices, symmetry_matrices, built, strict=True):
+    for state, matrix, edges in zip(states, symmetry_matrices, built, strict=True):
+        position, velocity, dr, dv = state
         if edges.capacity != capacity:
-            edges = build_edges(pairs.position[index], box, cutoff, capacity)
-        vectors = edge_vectors_numpy(pairs.position[index], box, edges)
-        velocity = np.asarray(pairs.velocity[index], np.float64)
-        dr = np.asarray(pairs.dr[index], np.float64)
-        dv = np.asarray(pairs.dv[index], np.float64)
+            edges = build_edges(position, box, cutoff, capacity)
+        vectors = edge_vectors_numpy(position, box, edges)
         if matrix is not None:
             vectors, velocity, dr, dv = (apply_symmetry(matrix, a)
                                          for a in (vectors, velocity, dr, dv))
@@ -198,10 +261,24 @@ def all_finite_arrays(*arrays) -> bool:
 
 # ----------------------------------------------------------------------------- steps
 
-def make_train_step(simulator: Simulator, optimizer: optax.GradientTransformation):
+def loss_weights(training_config: dict):
+    """(6,) weights of the outputs [dr, dv] in the training loss (``training.loss_weights``,
+    default 1 and 1), or None when they are equal (the paper's plain mean)."""
+    weights = training_config.get("loss_weights") or {}
+    w_dr, w_dv = float(weights.get("dr", 1.0)), float(weights.get("dv", 1.0))
+    if w_dr <= 0 or w_dv <= 0:
+        raise ValueError(f"training.loss_weights must be positive, got dr {w_dr}, dv {w_dv}")
+    if w_dr == w_dv:
+        return None
+    return np.array([w_dr] * 3 + [w_dv] * 3)
+
+
+def make_train_step(simulator: Simulator, optimizer: optax.GradientTransformation,
+                    weights=None):
     """Jitted ``(params, opt_state, standard, nodes, edges, senders, receivers, targets)
-    -> (params, opt_state, loss)`` for a batch with a leading batch axis."""
-    loss_fn = batched_loss(simulator)
+    -> (params, opt_state, loss)`` for a batch with a leading batch axis; ``weights`` (6,)
+    weigh the outputs in the loss (see :func:`loss_weights`)."""
+    loss_fn = batched_loss(simulator, weights)
 
     @jax.jit
     def train_step(params, opt_state, standard, nodes, edges, senders, receivers, targets):
@@ -232,7 +309,8 @@ def make_training_functions(simulator: Simulator, training_config: dict) -> Trai
     optimizer = make_optimizer(training_config)
     return TrainingFunctions(init=jax.jit(simulator.init, static_argnums=(1, 2)),
                              optimizer=optimizer,
-                             train_step=make_train_step(simulator, optimizer),
+                             train_step=make_train_step(simulator, optimizer,
+                                                        loss_weights(training_config)),
                              eval_loss=make_eval_loss(simulator))
 
 
@@ -265,14 +343,25 @@ def mean_test_loss(eval_loss, params, standard, test_set: EvaluationSet) -> floa
 
 # ----------------------------------------------------------------------------- checkpoints
 
+def params_sha256(params) -> str:
+    """Hash of a parameter tree's values (identifies a starting point)."""
+    digest = hashlib.sha256()
+    for name, array in sorted(params_to_arrays(params).items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def run_fingerprint(network_config, training_config: dict, graph_cutoff: float,
-                    train_sha256: str, test_sha256: str) -> str:
+                    train_sha256: str, test_sha256: str, start_sha256: str = "") -> str:
     """Hash of everything that determines the parameters at a given step."""
     relevant = {key: training_config[key] for key in sorted(training_config)
                 if key not in ("epochs", "max_steps", "max_minutes", "eval_every",
                                "checkpoint_every")}
     payload = {"network": network_config._asdict(), "training": relevant,
                "graph_cutoff": float(graph_cutoff), "train": train_sha256, "test": test_sha256}
+    if start_sha256:
+        payload["start"] = start_sha256
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -334,11 +423,24 @@ def append_curve_row(path, row: dict) -> None:
 
 # ----------------------------------------------------------------------------- the loop
 
+class Start(NamedTuple):
+    """Where a run starts instead of random parameters (the stride curriculum's second
+    phase): parameters and normalizer of an earlier run."""
+
+    params: dict
+    normalizer: Normalizer
+
+
 def initial_state(simulator: Simulator, functions: TrainingFunctions, train_pairs: Pairs,
-                  graph_cutoff: float, seed: int) -> TrainState:
+                  graph_cutoff: float, seed: int, start: Start | None = None) -> TrainState:
     sample = np.unique(np.linspace(0, train_pairs.n_pairs - 1, CAPACITY_SAMPLE).astype(int))
     capacity = edge_capacity_for(train_pairs.position[sample], train_pairs.box, graph_cutoff,
                                  CAPACITY_HEAD_ROOM)
+    if start is not None:
+        params = jax.tree_util.tree_map(jnp.asarray, start.params)
+        return TrainState(step=0, params=params, opt_state=functions.optimizer.init(params),
+                          normalizer=start.normalizer, capacity=capacity, loss_sum=0.0,
+                          loss_count=0, seconds=0.0)
     params = functions.init(jax.random.PRNGKey(int(seed)), train_pairs.n_atoms, capacity)
     normalizer = init_normalizer(node_feature_size(simulator.n_species))
     return TrainState(step=0, params=params, opt_state=functions.optimizer.init(params),
@@ -349,8 +451,11 @@ def initial_state(simulator: Simulator, functions: TrainingFunctions, train_pair
 def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_config: dict,
           *, graph_cutoff: float, checkpoint_path, curve_path, log: Callable = print,
           on_step: Callable | None = None, log_every_seconds: float = 30.0,
-          functions: TrainingFunctions | None = None) -> TrainState:
+          functions: TrainingFunctions | None = None, start: Start | None = None
+          ) -> TrainState:
     """Train (or resume training) and return the final state.
+
+    ``start`` (optional): begin from these parameters and normalizer instead of random ones.
 
     ``functions`` (optional) are :func:`make_training_functions` of the same simulator and
     ``training_config``, to reuse their compilations across calls.
@@ -365,6 +470,7 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
     seed = int(training_config["seed"])
     batch_size = int(training_config["batch_size"])
     augment = bool(training_config["augment_cube_symmetry"])
+    time_reversal = bool(training_config.get("time_reversal", False))
     eval_every = int(training_config["eval_every"])
     checkpoint_every = int(training_config["checkpoint_every"])
     n_pairs = train_pairs.n_pairs
@@ -376,9 +482,10 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
     symmetries = cube_symmetries()
     fingerprint = run_fingerprint(simulator.network_config, training_config, graph_cutoff,
                                   train_pairs.attrs.get("sha256", ""),
-                                  test_pairs.attrs.get("sha256", ""))
+                                  test_pairs.attrs.get("sha256", ""),
+                                  params_sha256(start.params) if start is not None else "")
 
-    fresh = initial_state(simulator, functions, train_pairs, graph_cutoff, seed)
+    fresh = initial_state(simulator, functions, train_pairs, graph_cutoff, seed, start)
     log(f"network: {simulator.network_config.n_layers} message-passing layers, "
         f"{parameter_count(fresh.params):,} parameters; {n_pairs} training pairs, "
         f"{test_pairs.n_pairs} test pairs, {train_pairs.n_atoms} atoms, batch {batch_size}, "
@@ -435,10 +542,11 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
         log(f"the training budget of {max_minutes} min was already spent at step {step}")
     last_value = float("nan")
     while step < last_step and seconds_before < budget_seconds:
-        indices, symmetry = batch_plan(seed, step, n_pairs, batch_size, augment)
+        indices, symmetry, reverse = batch_plan(seed, step, n_pairs, batch_size, augment,
+                                                time_reversal)
         matrices = [symmetries[s] if augment else None for s in symmetry]
         batch, new_capacity = host_batch(train_pairs, indices, matrices, graph_cutoff,
-                                         capacity, n_species)
+                                         capacity, n_species, reverse)
         inputs = device_batch(batch)
         if not all_finite_arrays(*inputs):
             raise ValueError(f"training pairs {indices.tolist()} (used at step {step}) hold "
@@ -499,6 +607,69 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
     if pending is not None:
         check(pending)
     return current_state()
+
+
+def curriculum_phases(training_config: dict) -> tuple[dict, dict]:
+    """Training configs of the stride curriculum's two phases (k = 1, then the target k):
+    ``training.curriculum_k1_fraction`` of the budget (``max_minutes`` and ``max_steps``,
+    whichever are set; else of ``epochs``) goes to the first phase, the rest to the second."""
+    fraction = float(training_config.get("curriculum_k1_fraction") or 0.0)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"training.curriculum_k1_fraction = {fraction}: a curriculum needs a "
+                         "fraction strictly between 0 and 1")
+    first, second = dict(training_config), dict(training_config)
+    for config in (first, second):
+        config["curriculum_k1_fraction"] = 0.0
+    for key in ("max_minutes", "max_steps"):
+        if training_config.get(key):
+            first[key] = float(training_config[key]) * fraction
+            second[key] = float(training_config[key]) - first[key]
+            if key == "max_steps":
+                first[key], second[key] = max(1, int(first[key])), max(1, int(second[key]))
+    if not training_config.get("max_minutes") and not training_config.get("max_steps"):
+        epochs = int(training_config["epochs"])
+        first["epochs"] = max(1, round(epochs * fraction))
+        second["epochs"] = max(1, epochs - first["epochs"])
+    return first, second
+
+
+def without_target_statistics(normalizer: Normalizer) -> Normalizer:
+    """The normalizer with the target statistics forgotten (the targets of another k have
+    another scale; the node and edge statistics stay)."""
+    return Normalizer(normalizer.nodes, normalizer.edges,
+                      init_stats(normalizer.targets.mean.shape[-1]))
+
+
+def train_with_curriculum(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs,
+                          k1_train: Pairs, k1_test: Pairs, training_config: dict, *,
+                          graph_cutoff: float, checkpoint_path, curve_path,
+                          log: Callable = print) -> TrainState:
+    """The stride curriculum: train at k = 1 (``k1_*`` pairs), then continue at the target k
+    from those parameters, with fresh target statistics and a fresh optimizer state. The
+    first phase keeps its own checkpoint and curve (``*.k1.*`` beside the given paths), so a
+    killed job resumes in whichever phase it was."""
+    first, second = curriculum_phases(training_config)
+    checkpoint_path, curve_path = Path(checkpoint_path), Path(curve_path)
+    k1_checkpoint = checkpoint_path.with_name(checkpoint_path.stem + ".k1.npz")
+    k1_curve = curve_path.with_name(curve_path.stem + ".k1.csv")
+    log(f"stride curriculum: phase 1 at k = 1 ({_budget_text(first)}), then k = "
+        f"{train_pairs.attrs.get('k')} ({_budget_text(second)})")
+    phase1 = train(simulator, k1_train, k1_test, first, graph_cutoff=graph_cutoff,
+                   checkpoint_path=k1_checkpoint, curve_path=k1_curve, log=log)
+    start = Start(phase1.params, without_target_statistics(phase1.normalizer))
+    phase2 = train(simulator, train_pairs, test_pairs, second, graph_cutoff=graph_cutoff,
+                   checkpoint_path=checkpoint_path, curve_path=curve_path, log=log,
+                   start=start)
+    return phase2._replace(step=phase1.step + phase2.step,
+                           seconds=phase1.seconds + phase2.seconds)
+
+
+def _budget_text(config: dict) -> str:
+    if config.get("max_minutes"):
+        return f"{float(config['max_minutes']):.3g} min"
+    if config.get("max_steps"):
+        return f"{int(config['max_steps'])} steps"
+    return f"{config['epochs']} epochs"
 
 
 def model_metadata(simulator: Simulator, state: TrainState, train_pairs: Pairs,

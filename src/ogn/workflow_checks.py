@@ -6,6 +6,12 @@ import numpy as np
 def startup_problems(config: dict) -> list[str]:
     """Messages (empty when fine) naming the config key and the fix."""
     problems = []
+    model = config.get("model", {})
+    options = model.get("options") or {}
+    if model.get("architecture") == "extended" and options.get("decoder") == "vector" \
+            and not options.get("radial_basis"):
+        problems.append("model.options.decoder = vector sees distances only through the radial "
+                        "basis: set model.options.radial_basis to at least 1 (e.g. 16)")
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])

@@ -8,7 +8,9 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 from snakemake.exceptions import WorkflowError
 
 from ogn.config import ConfigError, validate_config
+from ogn.model import architecture_label
 from ogn.workflow_checks import startup_problems
+from ogn.training import uses_curriculum
 
 try:
     validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
@@ -84,6 +86,60 @@ def benchmark_path(rule_name, pattern):
     return f"results/benchmarks/{rule_name}/{pattern}.tsv"
 
 
+# ---- Training (model.smk)
+def model_block(overrides=None):
+    """config["model"] as a training job sees it: with architecture paper the options are
+    dropped (editing them then reruns nothing); ``overrides`` (an ablation variant's options)
+    are merged into the options."""
+    block = {key: value for key, value in config["model"].items() if key != "options"}
+    if overrides is not None:
+        block["architecture"] = "extended"
+        block["options"] = {**config["model"]["options"], **overrides}
+    elif block["architecture"] == "extended":
+        block["options"] = dict(config["model"]["options"])
+    return block
+
+
+def curriculum_pairs(system, k, overrides=None):
+    """The k = 1 pairs a stride-curriculum training reads first ([] without a curriculum)."""
+    if not uses_curriculum(model_block(overrides), int(k)):
+        return []
+    return [f"results/pairs/{system}/k1/train.h5", f"results/pairs/{system}/k1/test.h5"]
+
+
+# ---- Ablation of the extended OGN (ablation.smk)
+ABLATION = config["ablation"]
+PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
+                 "time_reversal": False, "loss_weights": {"dr": 1.0, "dv": 1.0},
+                 "curriculum_k1_fraction": 0.0, "learning_rate": None}
+for _system, _k in ABLATION["cases"]:
+    if _system not in config["systems"]:
+        raise WorkflowError(f"ablation.cases names {_system!r}, which is not under systems:; "
+                            f"use one of {', '.join(config['systems'])}")
+for _name in ABLATION["variants"]:
+    if _name not in ABLATION["definitions"]:
+        raise WorkflowError(f"ablation.variants names {_name!r}, which ablation.definitions "
+                            "does not define; add it there (the options it switches on)")
+
+
+def ablation_options(name):
+    """model.options of an ablation variant: the paper's values with the variant's switched
+    on, or model.options itself for ``model.options``."""
+    variant = ABLATION["definitions"][name]
+    if variant == "model.options":
+        return {**PAPER_OPTIONS, **config["model"]["options"]}
+    return {**PAPER_OPTIONS, **variant}
+
+
+def ablation_dir(system, k, name):
+    return f"results/ablation/{system}/k{k}/{name}"
+
+
+def ablation_evaluations():
+    return [f"{ablation_dir(s, k, name)}/evaluation.csv" for s, k in ABLATION["cases"]
+            for name in ABLATION["variants"]]
+
+
 # ---- Rollouts (rollout.smk): helpers and start-up checks (here, not beside the rules: snakemake --lint wants rules and functions apart)
 def ogn_variant():
     return config["models"]["ogn_layers"], config["models"]["ogn_k"]
@@ -108,10 +164,10 @@ def accuracy_inputs():
 
 # ---- Figures of the rollout stage (figures.smk): helpers and start-up checks (here, not beside the rules: snakemake --lint wants rules and functions apart)
 def preset_label():
-    """The config files this run was started with (the figures' footer)."""
+    """The config files this run was started with and the architecture (the figures' footer)."""
     names = [os.path.join(*os.path.normpath(str(path)).split(os.sep)[-2:])
              for path in workflow.configfiles]
-    return " + ".join(names) or "config.yaml"
+    return (" + ".join(names) or "config.yaml") + f"; {architecture_label(config['model'])}"
 
 
 FIG2_SYSTEMS = [s for s in ["lj"] if s in config["models"]["systems"]]
@@ -231,7 +287,8 @@ def figure_files(name):
 
 
 def sweep_targets():
-    names = ["fig5", "figS1", "figS5", "figS6", "figS7", "figS8", "figS9", "figS10", "figS11"]
+    names = ["fig5", "figS1", "figS5", "figS6", "figS7", "figS8", "figS9", "figS10", "figS11",
+             "figS12"]
     return [f for name in names for f in figure_files(name)] + [
         "results/summary.csv", "results/summary.md"]
 

@@ -33,12 +33,13 @@ rule train:
     input:
         train="results/pairs/{system}/k{k}/train.h5",
         test="results/pairs/{system}/k{k}/test.h5",
+        curriculum=lambda w: curriculum_pairs(w.system, w.k),
     output:
         model="results/models/{system}/L{layers}_k{k}/model.npz",
         curve="results/models/{system}/L{layers}_k{k}/curve.csv",
     params:
         system=lambda w: config["systems"][w.system],
-        model=config["model"],
+        model=model_block(),
         training=config["training"],
         layers=lambda w: int(w.layers),
     log:

@@ -1,7 +1,8 @@
 """Rule train: train one OGN on one system's pairs; write the model file and curve.csv.
 
 snakemake.input.train / .test: pairs files; params.system (config block of the system),
-params.model, params.training, params.layers; params.checkpoint (optional: where the resumable
+params.model, params.training, params.layers; input.curriculum (optional: the k = 1 train
+and test pairs of the stride curriculum); params.checkpoint (optional: where the resumable
 checkpoint lives; default beside output.model); output.model (.npz), output.curve (.csv).
 """
 from ogn.threads import configure_cpu_threads, use_ynnpack_for_matrix_products
@@ -11,12 +12,17 @@ use_ynnpack_for_matrix_products()
 
 from pathlib import Path  # noqa: E402
 
-from ogn.model import network_config  # noqa: E402
+from ogn.model import describe_network, network_config  # noqa: E402
 from ogn.modelfile import save_model  # noqa: E402
-from ogn.pairs import read_pairs  # noqa: E402
+from ogn.pairs import read_pairs, species_masses  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
 from ogn.simulator import make_simulator  # noqa: E402
-from ogn.training import model_metadata, train  # noqa: E402
+from ogn.training import (  # noqa: E402
+    model_metadata,
+    train,
+    train_with_curriculum,
+    training_recipe,
+)
 
 sm = snakemake  # noqa: F821
 log = make_logger(sm.log[0])
@@ -32,12 +38,26 @@ if test_pairs.attrs["k"] != train_pairs.attrs["k"]:
     raise ValueError("train and test pairs were made at different k")
 checkpoint = getattr(sm.params, "checkpoint", None) or str(
     Path(sm.output.model).with_name(Path(sm.output.model).stem + ".checkpoint.npz"))
-simulator = make_simulator(network_config(sm.params.model, int(sm.params.layers)), len(species))
-state = train(simulator, train_pairs, test_pairs, sm.params.training,
-              graph_cutoff=float(system["graph_cutoff"]), checkpoint_path=checkpoint,
-              curve_path=sm.output.curve, log=log)
+graph_cutoff = float(system["graph_cutoff"])
+recipe = training_recipe(sm.params.model, sm.params.training)
+simulator = make_simulator(network_config(sm.params.model, int(sm.params.layers),
+                                          graph_cutoff=graph_cutoff,
+                                          species_masses=species_masses(train_pairs)),
+                           len(species))
+log(f"model: {describe_network(simulator.network_config)}")
+curriculum = list(getattr(sm.input, "curriculum", []) or [])
+if curriculum:  # [k = 1 train pairs, k = 1 test pairs]
+    k1_train, k1_test = (read_pairs(path) for path in curriculum)
+    state = train_with_curriculum(simulator, train_pairs, test_pairs, k1_train, k1_test,
+                                  recipe, graph_cutoff=graph_cutoff,
+                                  checkpoint_path=checkpoint, curve_path=sm.output.curve,
+                                  log=log)
+else:
+    state = train(simulator, train_pairs, test_pairs, recipe,
+                  graph_cutoff=graph_cutoff, checkpoint_path=checkpoint,
+                  curve_path=sm.output.curve, log=log)
 metadata = model_metadata(simulator, state, train_pairs, test_pairs, sm.params.model,
-                          sm.params.training, float(system["graph_cutoff"]))
+                          recipe, graph_cutoff)
 save_model(sm.output.model, state.params, state.normalizer, metadata)
 log(f"model written to {sm.output.model} after {state.step} steps "
     f"({state.seconds / 3600:.2f} h of training)")

@@ -1,0 +1,123 @@
+"""A trained model rolled out against its MD reference, and the summary numbers of that run.
+
+Shared by the rules ``rollout`` (Figs. 2, 3; accuracy.csv) and ``ablation_eval`` (figS12):
+one place decides how a rollout is checked, compared and summarised.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .metrics import (
+    cage_size,
+    energy_and_momentum_drift,
+    make_energy_function,
+    make_energy_jump_check,
+    mean_square_displacement,
+    rollout_table,
+    velocity_scale,
+)
+from .rollout import make_rollout, rollout, rollout_checks, usable_skin
+
+
+def rolled_out_steps(settings: dict, md, k: int, log: Callable) -> int:
+    """MD steps to roll out: ``settings["steps"]``, cut to what the MD trajectory holds; at
+    least one model step."""
+    available = int(md.step[-1] - md.step[0])
+    md_steps = min(int(settings["steps"]), available)
+    if md_steps < int(settings["steps"]):
+        log(f"rollout.steps = {settings['steps']} MD steps but the test trajectory holds "
+            f"{available}: rolling out {md_steps}")
+    if md_steps // k < 1:
+        raise ValueError(f"{md_steps} MD steps are less than one model step (k = {k}); raise "
+                         "rollout.steps or md.production.steps")
+    return md_steps
+
+
+def rollout_against_md(system, graph_cutoff: float, settings: dict, simulator, params,
+                       standard, md, k: int, md_steps: int, log: Callable):
+    """Roll the model out from the first MD frame for ``md_steps`` MD steps with the checks of
+    ``settings["checks"]``; returns (RolloutResult, per-frame table of errors and energies,
+    graph skin used)."""
+    skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
+    potential_energy = make_energy_function(system)
+    energy_check = make_energy_jump_check(system, float(settings["checks"]["energy_jump"]),
+                                          velocity_in_files=True,
+                                          potential_energy=potential_energy)
+    checks = rollout_checks(md.position[::max(1, len(md.step) // 50)], system.box,
+                            system.species, len(system.species_names), settings["checks"],
+                            host_check=energy_check)
+    log(f"graph rc {graph_cutoff} + skin {skin:g}; close-pair limits (length unit): "
+        f"{np.round(checks.min_distance, 4).tolist()}")
+    fns = make_rollout(simulator, graph_cutoff, skin, system.box, masses=system.mass,
+                       checks=checks)
+    result = rollout(fns, params, standard, md.position[0], md.velocity[0], system.species,
+                     system.box, md_steps // k, record_every=int(settings["record_every"]),
+                     log=log)
+    log(f"rollout: {len(result.model_steps)} frames, {result.n_rebuilds} edge rebuilds, "
+        f"{result.seconds:.1f} s; stop: {result.stop_reason or 'none'}")
+    table = rollout_table(system, k, result.model_steps, result.position_unwrapped,
+                          result.velocity, md, result.stop_reason, potential_energy)
+    return result, table, skin
+
+
+def rollout_summary(system, settings: dict, table, result, md, k: int, md_steps: int,
+                    figure_step: int) -> dict:
+    """Errors at ``figure_step`` (or the last frame before it), the cage size and velocity
+    scale they are judged by, energy and momentum drift over the first 100 MD steps (and
+    MD's own), where and why the rollout stopped, and the verdict."""
+    mass = np.asarray(system.mass)
+    msd = mean_square_displacement(md.position)
+    cage, cage_time = cage_size(md.time - md.time[0], msd, float(settings["cage_slope"]))
+    v_scale = velocity_scale(system.temperature, system.units.boltzmann, mass,
+                             system.units.config_time_per_internal)
+    figure_step = min(int(figure_step), md_steps)
+    at = table[table["md_step"] <= figure_step].iloc[-1]
+    window = table[table["md_step"] <= min(100, md_steps)]
+    drift_args = (mass, system.units.config_time_per_internal, system.temperature,
+                  system.units.boltzmann)
+    e_drift, p_drift = energy_and_momentum_drift(
+        window["total_energy"], window[["momentum_x", "momentum_y", "momentum_z"]].to_numpy(),
+        window["kinetic_energy"], *drift_args)
+    md_e_drift, _ = energy_and_momentum_drift(
+        window["md_total_energy"],
+        window[["md_momentum_x", "md_momentum_y", "md_momentum_z"]].to_numpy(),
+        window["md_kinetic_energy"], *drift_args)
+    stopped = result.stop_reason is not None
+    accurate = float(settings["accurate_below"])
+    position_rmse, velocity_rmse = float(at["position_rmse"]), float(at["velocity_rmse"])
+    return {
+        "evaluated_md_step": int(at["md_step"]), "wanted_md_step": figure_step,
+        "position_rmse": position_rmse, "velocity_rmse": velocity_rmse,
+        "cage_size": cage, "cage_time": cage_time, "velocity_scale": v_scale,
+        "position_rmse_over_cage": position_rmse / cage,
+        "velocity_rmse_over_scale": velocity_rmse / v_scale,
+        "energy_drift_100": e_drift, "md_energy_drift_100": md_e_drift,
+        "momentum_drift_100": p_drift,
+        "stopped_at_md_step": None if not stopped else int(result.stopped_at) * k,
+        "stop_reason": result.stop_reason or "",
+        "verdict": ("unstable" if stopped else
+                    "accurate" if position_rmse < accurate * cage
+                    and velocity_rmse < accurate * v_scale else "inaccurate"),
+    }
+
+
+def split_test_loss(simulator, params, standard, test_set) -> tuple[float, float]:
+    """Mean squared standardized error of dr and of dv, separately, over a test set
+    (:func:`ogn.training.prepare_test_set`): the two halves of the training loss."""
+    import jax
+    import jax.numpy as jnp
+
+    from .normalizer import standardize
+
+    @jax.jit
+    def errors(nodes, edges, senders, receivers, targets):
+        predicted = simulator.standardized_output(params, standard, nodes, edges, senders,
+                                                  receivers)
+        error = predicted - standardize(targets, standard.target_mean, standard.target_std)
+        return jnp.mean(error[:, :3] ** 2), jnp.mean(error[:, 3:] ** 2)
+
+    totals = np.zeros(2)
+    for parts in zip(*test_set, strict=True):
+        totals += np.asarray(errors(*parts), np.float64)
+    return tuple(float(t) for t in totals / len(test_set.nodes))

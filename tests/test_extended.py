@@ -1,0 +1,293 @@
+"""The extended OGN (issue 8): radial basis, mean aggregation, vector decoder, time reversal,
+loss weights, stride curriculum. Each option is checked for what it promises."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from test_training import SMALL, toy_pairs, training_config
+
+from ogn.graph import build_edges
+from ogn.model import (
+    Graph,
+    NetworkConfig,
+    aggregation_scale,
+    architecture_label,
+    make_network,
+    network_config,
+    radial_features,
+)
+from ogn.normalizer import init_normalizer, standardization, update_normalizer
+from ogn.simulator import make_simulator, node_inputs
+from ogn.training import (
+    curriculum_phases,
+    host_batch,
+    reversed_pair,
+    train,
+    train_with_curriculum,
+    training_recipe,
+    uses_curriculum,
+)
+from ogn.workflow_checks import startup_problems
+
+EXTENDED = {**SMALL, "architecture": "extended",
+            "options": {"radial_basis": 8, "aggregation": "mean", "decoder": "vector",
+                        "time_reversal": True, "loss_weights": {"dr": 1.0, "dv": 3.0},
+                        "curriculum_k1_fraction": 0.5, "learning_rate": 3e-3}}
+MASSES = (28.0855, 15.999)
+
+
+def random_configuration(seed, n_atoms=48, side=5.0):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(0, side, (n_atoms, 3)), rng.normal(size=(n_atoms, 3)),
+            (np.arange(n_atoms) % 3 == 0).astype(np.int32), np.full(3, side))
+
+
+def fitted_standardization(velocity, species, edges, n_species=2, dtype=jnp.float64):
+    rng = np.random.default_rng(5)
+    normalizer = update_normalizer(init_normalizer(n_species + 3),
+                                   node_inputs(velocity, species, n_species), edges,
+                                   rng.normal(scale=[0.1] * 3 + [2.0] * 3,
+                                              size=(len(species), 6)))
+    return jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype),
+                                  standardization(normalizer, None))
+
+
+def vector_model(dtype):
+    config = network_config(EXTENDED, 2, graph_cutoff=2.0, species_masses=MASSES)
+    simulator = make_simulator(config, 2)
+    return simulator, config
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(jnp.float64, 1e-12), (jnp.float32, 3e-6)])
+def test_vector_decoder_conserves_momentum_exactly(dtype, tolerance):
+    """sum_i m_i dv_i = 0 to float rounding, for random parameters and inputs."""
+    position, velocity, species, box = random_configuration(0)
+    simulator, _ = vector_model(dtype)
+    edges = build_edges(position, box, 2.0)
+    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
+    standard = fitted_standardization(velocity, species, d - box * np.round(d / box),
+                                      dtype=dtype)
+    params = simulator.init(jax.random.PRNGKey(3), len(species), edges.capacity, dtype)
+    dr, dv = simulator.predict_increments(params, standard, jnp.asarray(position, dtype),
+                                          jnp.asarray(velocity, dtype), species,
+                                          jnp.asarray(box, dtype), edges.senders,
+                                          edges.receivers)
+    assert np.asarray(dv).dtype == dtype
+    mass = np.asarray(MASSES)[species]
+    momentum = np.sum(mass[:, None] * np.asarray(dv, np.float64), axis=0)
+    scale = np.sum(mass[:, None] * np.abs(np.asarray(dv, np.float64)), axis=0)
+    assert np.all(np.abs(dv) > 0).any() and np.all(scale > 0)
+    assert np.max(np.abs(momentum) / scale) < tolerance
+
+
+def test_vector_decoder_is_rotation_equivariant_without_augmentation():
+    """Rotating the input by any rotation rotates dr and dv (not only the cube's 48)."""
+    from scipy.spatial.transform import Rotation
+
+    position, velocity, species, _ = random_configuration(1)
+    rotation = Rotation.random(random_state=2).as_matrix()
+    box = np.full(3, 1000.0)  # no periodic images: any rotation is a symmetry
+    simulator, _ = vector_model(jnp.float64)
+    outputs = []
+    for matrix in (np.eye(3), rotation):
+        p, v = position @ matrix.T + 500.0, velocity @ matrix.T
+        edges = build_edges(p, box, 2.0, capacity=4000)
+        if not outputs:
+            d = p[edges.receivers[:edges.n_edges]] - p[edges.senders[:edges.n_edges]]
+            standard = fitted_standardization(velocity, species, d)
+            params = simulator.init(jax.random.PRNGKey(4), len(species), 4000, jnp.float64)
+        dr, dv = simulator.predict_increments(params, standard, p, v, species, box,
+                                              edges.senders, edges.receivers)
+        outputs.append((np.asarray(dr), np.asarray(dv)))
+    (dr0, dv0), (dr1, dv1) = outputs
+    assert np.abs(dv0).max() > 1e-3 and np.abs(dr0).max() > 1e-3
+    np.testing.assert_allclose(dr0 @ rotation.T, dr1, atol=1e-10)
+    np.testing.assert_allclose(dv0 @ rotation.T, dv1, atol=1e-10)
+
+
+def test_radial_basis_vanishes_smoothly_at_the_cutoff():
+    cutoff = 2.5
+    distance = jnp.asarray([0.0, 1.0, 2.5 - 1e-3, 2.5, 3.0], jnp.float32)
+    features = np.asarray(radial_features(distance, cutoff, 8))
+    assert features.shape == (5, 9)
+    np.testing.assert_allclose(features[:, 0], np.asarray(distance) / cutoff, rtol=1e-6)
+    assert np.all(features[3:, 1:] == 0.0)
+    # value and slope go to zero: 1e-3 before the cutoff the envelope is ~ (pi x / 2)^2
+    assert np.max(features[2, 1:]) < 1e-6
+    assert features[0, 1] == pytest.approx(1.0) and features[1, 1:].max() > 0.5
+
+
+def test_mean_aggregation_divides_by_the_mean_edge_count():
+    n_nodes, capacity = 5, 16
+    senders = jnp.asarray([0, 1, 2, 3, 4, 0, 1, 2] + [n_nodes] * 8, jnp.int32)
+    graph = Graph(nodes=jnp.zeros((n_nodes, 3)), edges=jnp.zeros((capacity, 3)),
+                  senders=senders, receivers=senders)
+    assert float(aggregation_scale(graph, NetworkConfig(1, aggregation="mean"))) == \
+        pytest.approx(5 / 8)
+    assert aggregation_scale(graph, NetworkConfig(1)) == 1.0
+
+
+@pytest.mark.parametrize("options", [{"aggregation": "mean"}, {"radial_basis": 6},
+                                     {"radial_basis": 6, "decoder": "vector"}])
+def test_fast_and_straightforward_forms_agree_with_options(options):
+    """The speed-organised forward equals the readable one with every option (same params)."""
+    model = {**SMALL, "architecture": "extended", "options": options}
+    position, velocity, species, box = random_configuration(2, n_atoms=30)
+    edges = build_edges(position, box, 2.0)
+    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
+    standard = fitted_standardization(velocity, species, d - box * np.round(d / box),
+                                      dtype=jnp.float32)
+    results = []
+    for split in (True, False):
+        simulator = make_simulator(network_config(model, 2, split_edge_projection=split,
+                                                  graph_cutoff=2.0, species_masses=MASSES), 2)
+        if split:
+            params = simulator.init(jax.random.PRNGKey(0), len(species), edges.capacity)
+        results.append(np.concatenate(simulator.predict_increments(
+            params, standard, position, velocity, species, box, edges.senders,
+            edges.receivers), axis=-1))
+    np.testing.assert_allclose(results[0], results[1], rtol=2e-4, atol=2e-5)
+
+
+def test_the_paper_architecture_ignores_the_options():
+    paper = {**EXTENDED, "architecture": "paper"}
+    assert network_config(paper, 2) == network_config(SMALL, 2)
+    assert training_recipe(paper, training_config()) == training_config()
+    recipe = training_recipe(EXTENDED, training_config())
+    assert recipe["time_reversal"] is True and recipe["loss_weights"]["dv"] == 3.0
+    assert recipe["learning_rate"] == 3e-3
+    unset = {**EXTENDED, "options": {**EXTENDED["options"], "learning_rate": None}}
+    assert training_recipe(unset, training_config())["learning_rate"] == \
+        training_config()["learning_rate"]
+    assert architecture_label(paper) == "paper OGN"
+    assert "vector decoder" in architecture_label(EXTENDED)
+    assert uses_curriculum(EXTENDED, 5) and not uses_curriculum(EXTENDED, 1)
+    assert not uses_curriculum(paper, 5)
+
+
+def test_vector_decoder_needs_a_radial_basis():
+    bad = {**SMALL, "architecture": "extended", "options": {"decoder": "vector"}}
+    with pytest.raises(ValueError, match="radial_basis"):
+        network_config(bad, 2, graph_cutoff=2.0, species_masses=MASSES)
+    config = {"model": bad, "systems": {}}
+    assert any("radial_basis" in p for p in startup_problems(config))
+
+
+def test_time_reversed_pair_is_what_md_does_backwards():
+    """From (r(t+k), -v(t+k)) velocity Verlet reaches (r(t), -v(t)): the reversed targets."""
+    from md_runs import nve_frames, system
+
+    from ogn.rollout import md_rollout
+
+    frames, k, t = nve_frames("lj"), 5, 200
+    lj = system("lj")
+    start, end = frames[t], frames[t + k]
+    dr = end.position - start.position
+    dr -= lj.box * np.round(dr / lj.box)
+    dv = end.velocity - start.velocity
+    position, velocity, target_dr, target_dv = reversed_pair(start.position, start.velocity,
+                                                             dr, dv)
+    back = md_rollout(lj, np.mod(position, lj.box), velocity, k)
+    moved = back.position_unwrapped[-1] - back.position_unwrapped[0]
+    np.testing.assert_allclose(moved, target_dr, atol=1e-9)
+    np.testing.assert_allclose(back.velocity[-1] - back.velocity[0], target_dv, atol=1e-9)
+    assert np.abs(target_dv).max() > 1e-2  # a real change, not a trivial match
+
+
+def test_host_batch_reverses_only_the_flagged_pairs():
+    pairs = toy_pairs(3, 2)
+    forward, _ = host_batch(pairs, [0, 1], [None, None], 1.6, 4000, 2, reverse=[False, True])
+    plain, _ = host_batch(pairs, [0, 1], [None, None], 1.6, 4000, 2)
+    np.testing.assert_array_equal(forward.targets[0], plain.targets[0])
+    np.testing.assert_allclose(forward.targets[1, :, :3], -plain.targets[1, :, :3])
+    np.testing.assert_allclose(forward.targets[1, :, 3:], plain.targets[1, :, 3:])
+    np.testing.assert_allclose(forward.nodes[1, :, 2:],
+                               -(pairs.velocity[1] + pairs.dv[1]))
+
+
+def test_loss_weights_weigh_the_dr_and_dv_terms():
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    position, velocity, species, box = random_configuration(4, n_atoms=20)
+    edges = build_edges(position, box, 2.0)
+    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
+    standard = fitted_standardization(velocity, species, d - box * np.round(d / box),
+                                      dtype=jnp.float32)
+    params = simulator.init(jax.random.PRNGKey(1), len(species), edges.capacity)
+    from ogn.graph import edge_vectors_numpy
+    nodes = node_inputs(velocity, species, 2).astype(np.float32)
+    vectors = edge_vectors_numpy(position, box, edges).astype(np.float32)
+    targets = np.random.default_rng(0).normal(size=(len(species), 6)).astype(np.float32)
+    args = (params, standard, nodes, vectors, edges.senders, edges.receivers, targets)
+    predicted = np.asarray(simulator.standardized_output(*args[:-1]))
+    error2 = (predicted - (targets - np.asarray(standard.target_mean))
+              / np.asarray(standard.target_std)) ** 2
+    weighted = float(simulator.loss(*args, weights=np.array([1.0] * 3 + [3.0] * 3)))
+    expected = (np.mean(error2[:, :3]) * 1.0 + np.mean(error2[:, 3:]) * 3.0) / 4.0  # mean w = 2
+    assert weighted == pytest.approx(expected, rel=1e-5)
+    assert float(simulator.loss(*args)) == pytest.approx(np.mean(error2), rel=1e-5)
+
+
+def test_curriculum_splits_the_budget():
+    first, second = curriculum_phases(training_config(max_minutes=10.0, max_steps=100,
+                                                      curriculum_k1_fraction=0.3))
+    assert first["max_minutes"] == pytest.approx(3.0) and second["max_minutes"] == \
+        pytest.approx(7.0)
+    assert (first["max_steps"], second["max_steps"]) == (30, 70)
+    assert first["curriculum_k1_fraction"] == 0.0 == second["curriculum_k1_fraction"]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        curriculum_phases(training_config(curriculum_k1_fraction=1.0))
+
+
+def test_curriculum_continues_from_the_k1_parameters(tmp_path):
+    """Phase 2 starts from phase 1's parameters (not from random ones) and both phases'
+    steps are counted; a rerun resumes both from their checkpoints."""
+    simulator = make_simulator(network_config(SMALL, 1), 2)
+    config = training_config(max_steps=8, eval_every=4, checkpoint_every=4,
+                             curriculum_k1_fraction=0.5)
+    k1_train, k1_test, train_pairs, test_pairs = (toy_pairs(s, n) for s, n in
+                                                  ((0, 6), (1, 2), (2, 6), (3, 2)))
+    kwargs = {"graph_cutoff": 1.6, "checkpoint_path": tmp_path / "model.checkpoint.npz",
+              "curve_path": tmp_path / "curve.csv", "log": lambda m: None}
+    state = train_with_curriculum(simulator, train_pairs, test_pairs, k1_train, k1_test,
+                                  config, **kwargs)
+    assert state.step == 8
+    assert (tmp_path / "model.checkpoint.k1.npz").exists()
+    assert (tmp_path / "curve.k1.csv").exists()
+    first, _ = curriculum_phases(config)
+    alone = train(simulator, k1_train, k1_test, first, graph_cutoff=1.6,
+                  checkpoint_path=tmp_path / "alone.npz", curve_path=tmp_path / "alone.csv",
+                  log=lambda m: None)
+    scratch = train(simulator, train_pairs, test_pairs, curriculum_phases(config)[1],
+                    graph_cutoff=1.6, checkpoint_path=tmp_path / "scratch.npz",
+                    curve_path=tmp_path / "scratch.csv", log=lambda m: None)
+    leaf = lambda s: np.asarray(jax.tree_util.tree_leaves(s.params)[0])  # noqa: E731
+    assert not np.allclose(leaf(state), leaf(scratch))
+    assert not np.allclose(leaf(state), leaf(alone))  # phase 2 moved on from phase 1
+    again = train_with_curriculum(simulator, train_pairs, test_pairs, k1_train, k1_test,
+                                  config, **kwargs)
+    np.testing.assert_array_equal(leaf(again), leaf(state))
+
+
+def test_network_config_round_trips_through_the_model_file(tmp_path):
+    from ogn.modelfile import load_model, save_model
+
+    simulator, config = vector_model(jnp.float32)
+    params = simulator.init(jax.random.PRNGKey(0), 10, 64)
+    metadata = {"network": config._asdict(), "species_names": ["Si", "O"], "n_species": 2,
+                "graph_cutoff": 2.0, "k": 10}
+    save_model(tmp_path / "m.npz", params, init_normalizer(5), metadata)
+    assert load_model(tmp_path / "m.npz").network_config == config
+
+
+def test_vector_network_parameters_are_shared_with_the_paper_encoder():
+    """The vector decoder replaces only the decoder: encoder and message passing are the
+    paper's modules (an ablation changes one thing at a time)."""
+    paper = make_network(network_config(SMALL, 2))
+    graph = Graph(nodes=jnp.zeros((4, 5)), edges=jnp.zeros((8, 3)),
+                  senders=jnp.full((8,), 4, jnp.int32), receivers=jnp.full((8,), 4, jnp.int32))
+    paper_modules = set(paper.init(jax.random.PRNGKey(0), graph))
+    simulator, _ = vector_model(jnp.float32)
+    vector_modules = set(simulator.init(jax.random.PRNGKey(0), 4, 8))
+    assert paper_modules - vector_modules == {"decoder"}
+    assert vector_modules - paper_modules == {"pair_decoder", "velocity_decoder"}
