@@ -101,10 +101,14 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
     assert np.isfinite(table[["test_loss_dr", "test_loss_dv", "ms_per_step"]]).all().all()
     for system, k in cases:
         folder = finished_run / "results" / "ablation" / system / f"k{k}"
-        paper = load_model(folder / "paper" / "model.npz").network_config
-        assert (paper.decoder, paper.radial_basis, paper.aggregation) == ("node", 0, "sum")
-        vector = load_model(folder / "vector" / "model.npz").network_config
-        assert vector.decoder == "vector" and vector.radial_basis > 0
-        assert (folder / "curriculum" / "curve.k1.csv").exists()
+        paper = load_model(folder / "paper" / "model.npz")
+        network = paper.network_config
+        assert (network.decoder, network.radial_basis, network.aggregation) == \
+            ("node", 0, "sum")
+        assert "time_reversal" not in paper.metadata["training_config"]
         best = load_model(folder / "best" / "model.npz")
+        assert best.network_config.decoder == "vector"
+        assert best.network_config.radial_basis == 8
         assert best.metadata["training_config"]["time_reversal"] is True
+        assert best.metadata["training_config"]["loss_weights"] == {"dr": 1.0, "dv": 2.0}
+        assert (folder / "best" / "curve.k1.csv").exists()  # the k = 1 phase ran first

@@ -118,8 +118,7 @@ def training_recipe(model_config: dict, training_config: dict) -> dict:
     """The training config a run uses: ``training`` plus, with ``model.architecture:
     extended``, the training options of ``model.options`` (time reversal, loss weights,
     stride curriculum). The paper's architecture trains with the paper's recipe."""
-    recipe = {key: value for key, value in training_config.items()
-              if key not in TRAINING_OPTIONS}
+    recipe = dict(training_config)
     if model_config.get("architecture", "paper") == "extended":
         options = model_config.get("options") or {}
         recipe.update({key: options[key] for key in TRAINING_OPTIONS
