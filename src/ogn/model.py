@@ -147,20 +147,6 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                                          if decoder == "vector" else ()))
 
 
-def describe_network(config: NetworkConfig) -> str:
-    """One line naming the architecture and its options (for logs and figure footers)."""
-    if (config.radial_basis, config.aggregation, config.decoder) == (0, "sum", "node"):
-        return f"paper OGN, {config.n_layers} layers"
-    parts = [f"{config.n_layers} layers"]
-    if config.radial_basis:
-        parts.append(f"radial basis {config.radial_basis}")
-    if config.aggregation != "sum":
-        parts.append(f"{config.aggregation} aggregation")
-    if config.decoder != "node":
-        parts.append(f"{config.decoder} decoder")
-    return "extended OGN (" + ", ".join(parts) + ")"
-
-
 def architecture_label(model_config: dict) -> str:
     """What a config block ``model`` trains, in a few words (figure footers, logs)."""
     if model_config.get("architecture", "paper") != "extended":
@@ -189,9 +175,9 @@ def radial_features(distance, cutoff: float, n_basis: int):
     """``[x, g_1(x) f(x), ..., g_n(x) f(x)]`` (E, n + 1) of ``x = distance / cutoff``.
 
     ``g_m`` are Gaussians centred on an even grid over [0, 1] with the grid spacing as width;
-    ``f(x) = (1 + cos(pi x)) / 2`` for x < 1 and 0 beyond, so every basis function goes to
-    zero smoothly (value and slope) at the cutoff: an edge entering or leaving the graph does
-    not make its features jump.
+    ``f(x) = (1 + cos(pi x)) / 2`` for x < 1 and 0 beyond, so every Gaussian goes to zero
+    smoothly (value and slope) at the cutoff; ``x`` itself gives the network the distance
+    with no basis resolution limit.
     """
     x = distance / cutoff
     centers = jnp.linspace(0.0, 1.0, n_basis, dtype=x.dtype)

@@ -12,7 +12,7 @@ use_ynnpack_for_matrix_products()
 
 from pathlib import Path  # noqa: E402
 
-from ogn.model import describe_network, network_config  # noqa: E402
+from ogn.model import architecture_label, network_config  # noqa: E402
 from ogn.modelfile import save_model  # noqa: E402
 from ogn.pairs import read_pairs, species_masses  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
@@ -44,7 +44,7 @@ simulator = make_simulator(network_config(sm.params.model, int(sm.params.layers)
                                           graph_cutoff=graph_cutoff,
                                           species_masses=species_masses(train_pairs)),
                            len(species))
-log(f"model: {describe_network(simulator.network_config)}")
+log(f"model: {architecture_label(sm.params.model)}, {sm.params.layers} layers")
 curriculum = list(getattr(sm.input, "curriculum", []) or [])
 if curriculum:  # [k = 1 train pairs, k = 1 test pairs]
     k1_train, k1_test = (read_pairs(path) for path in curriculum)
