@@ -365,10 +365,13 @@ def ablation_markdown(table: pd.DataFrame, minutes: float) -> str:
     """The ablation table (rule ablation_table) as Markdown, one block per (system, k)."""
     lines = [f"# Ablation of the extended OGN: every model trained {minutes:g} min", ""]
     columns = ["variant", "training_steps", "ms_per_step", "test_loss_dr", "test_loss_dv",
-               "position_rmse", "velocity_rmse", "energy_drift", "momentum_drift", "verdict"]
+               "rollout_md_steps", "position_rmse", "velocity_rmse", "energy_drift",
+               "momentum_drift", "verdict"]
+    lines += ["RMSEs and drifts at the rollout's last MD step (`rollout_md_steps`: "
+              "`ablation.rollout_steps`, or where an instability check stopped it); drifts: "
+              "max |E(t) - E(0)| / <KE> and max |P(t) - P(0)| over its thermal scale.", ""]
     for (system, k), group in table.groupby(["system", "k"], sort=False):
-        steps = int(group["rollout_md_steps"].max())
-        lines += [f"## {system}, k = {k} (rollout over {steps} MD steps)", "",
+        lines += [f"## {system}, k = {k}", "",
                   "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for row in group.itertuples():
             cells = []

@@ -3,7 +3,7 @@
 Panels per row: A one-step test loss of dr and of dv; B rollout position and velocity RMSE
 (over the cage size and the thermal velocity scale); C total-energy drift (over <KE>) and
 momentum drift (over its thermal scale); D time per training step. Unstable rollouts are
-drawn in red with the MD step at which they stopped.
+named in red with the MD step at which they stopped.
 snakemake.input.table; params.preset, .minutes, .layers; output.pdf, output.png.
 """
 import matplotlib
@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from ogn.plotting import STOP_COLOR, add_footer, panel_letter, save_figure  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
@@ -20,55 +21,61 @@ sm = snakemake  # noqa: F821
 log = make_logger(sm.log[0])
 table = pd.read_csv(sm.input.table)
 cases = list(dict.fromkeys(zip(table["system"], table["k"], strict=True)))
-figure, axes = plt.subplots(len(cases), 4, figsize=(15, 0.5 + 2.6 * len(cases)),
+figure, axes = plt.subplots(len(cases), 4, figsize=(16, 0.5 + 2.6 * len(cases)),
                             squeeze=False)
 
 
-def paired_bars(ax, labels, first, second, names, colors, unstable=None):
+def variant_ticks(ax, labels, stops):
+    """Variant names on the y axis; a rollout stopped by a check is named in red with its
+    MD step."""
+    y = np.arange(len(labels))
+    text = [f"{name} (stop {stop})" if stop else name
+            for name, stop in zip(labels, stops, strict=True)]
+    ax.set_yticks(y, text, fontsize=8)
+    for tick, stop in zip(ax.get_yticklabels(), stops, strict=True):
+        if stop:
+            tick.set_color(STOP_COLOR)
+    ax.invert_yaxis()
+
+
+def paired_bars(ax, labels, stops, first, second, names, colors):
     y = np.arange(len(labels))
     floor = 1e-12
     ax.barh(y - 0.2, np.maximum(first, floor), 0.4, label=names[0], color=colors[0])
     ax.barh(y + 0.2, np.maximum(second, floor), 0.4, label=names[1], color=colors[1])
-    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xscale("log")
-    ax.invert_yaxis()
-    if unstable is not None:
-        for i, note in enumerate(unstable):
-            if note:
-                ax.text(0.98, i, note, transform=ax.get_yaxis_transform(), ha="right",
-                        va="center", fontsize=6, color=STOP_COLOR, fontweight="bold")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    variant_ticks(ax, labels, stops)
+    ax.legend(fontsize=7, loc="best")
 
 
 for row, (system, k) in enumerate(cases):
     group = table[(table["system"] == system) & (table["k"] == k)]
     labels = list(group["variant"])
-    unstable = [f"stopped at MD step {int(s)}" if isinstance(r, str) and r else ""
-                for s, r in zip(group["stopped_at_md_step"].fillna(-1),
-                                group["stop_reason"].fillna(""), strict=True)]
+    stops = [int(s) if isinstance(r, str) and r else None
+             for s, r in zip(group["stopped_at_md_step"].fillna(-1),
+                             group["stop_reason"].fillna(""), strict=True)]
     ax = axes[row, 0]
-    paired_bars(ax, labels, group["test_loss_dr"].to_numpy(), group["test_loss_dv"].to_numpy(),
-                ["dr", "dv"], ["tab:blue", "tab:orange"])
+    paired_bars(ax, labels, [None] * len(labels), group["test_loss_dr"].to_numpy(),
+                group["test_loss_dv"].to_numpy(), ["dr", "dv"], ["tab:blue", "tab:orange"])
     ax.set(xlabel="one-step test loss (standardized)", title=f"{system}, k = {k}")
     ax = axes[row, 1]
-    paired_bars(ax, labels, (group["position_rmse"] / group["cage_size"]).to_numpy(),
+    paired_bars(ax, labels, stops, (group["position_rmse"] / group["cage_size"]).to_numpy(),
                 (group["velocity_rmse"] / group["velocity_scale"]).to_numpy(),
-                ["position / cage", "velocity / thermal"], ["tab:green", "tab:purple"],
-                unstable)
+                ["position / cage", "velocity / thermal"], ["tab:green", "tab:purple"])
     ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
     steps = int(group["rollout_md_steps"].max())
-    ax.set(xlabel=f"rollout RMSE at MD step {steps} (relative)")
+    ax.set(xlabel=f"rollout RMSE / scale, last step (<= {steps} MD steps)")
     ax = axes[row, 2]
-    paired_bars(ax, labels, group["energy_drift"].to_numpy(), group["momentum_drift"].to_numpy(),
-                ["energy / <KE>", "momentum / thermal"], ["tab:red", "tab:gray"], unstable)
+    paired_bars(ax, labels, stops, group["energy_drift"].to_numpy(),
+                group["momentum_drift"].to_numpy(), ["energy / <KE>", "momentum / thermal"],
+                ["tab:red", "tab:gray"])
     md_drift = float(group["md_energy_drift"].median())
     ax.axvline(md_drift, color="tab:red", lw=0.8, ls="--")
-    ax.set(xlabel=f"max drift over the rollout (dashed: MD energy {md_drift:.1g})")
+    ax.set(xlabel=f"max drift (dashed: MD's energy, {md_drift:.1g})")
     ax = axes[row, 3]
-    y = np.arange(len(labels))
-    ax.barh(y, group["ms_per_step"], color="tab:cyan")
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
+    ax.barh(np.arange(len(labels)), group["ms_per_step"], color="tab:cyan")
+    variant_ticks(ax, labels, [None] * len(labels))
     ax.set(xlabel="training step (ms)")
     for column, letter in enumerate("ABCD"):
         if row == 0:
