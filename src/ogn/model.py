@@ -168,7 +168,7 @@ def architecture_label(model_config: dict) -> str:
         parts.append(f"learning rate {float(options['learning_rate']):g}")
     if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
         parts.append(f"k=1 curriculum {float(options['curriculum_k1_fraction']):g}")
-    return "extended OGN (" + (", ".join(parts) or "no option on") + ")"
+    return "extended OGN (" + ", ".join(parts) + ")" if parts else "paper OGN"
 
 
 def radial_features(distance, cutoff: float, n_basis: int):
