@@ -117,7 +117,8 @@ TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "
 def training_recipe(model_config: dict, training_config: dict) -> dict:
     """The training config a run uses: ``training`` plus, with ``model.architecture:
     extended``, the training options of ``model.options`` (time reversal, loss weights,
-    stride curriculum). The paper's architecture trains with the paper's recipe."""
+    stride curriculum, learning rate) that are set. The paper's architecture trains with the
+    paper's recipe."""
     recipe = dict(training_config)
     if model_config.get("architecture", "paper") == "extended":
         options = model_config.get("options") or {}
