@@ -105,7 +105,11 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
         network = paper.network_config
         assert (network.decoder, network.radial_basis, network.aggregation) == \
             ("node", 0, "sum")
-        assert "time_reversal" not in paper.metadata["training_config"]
+        recipe = paper.metadata["training_config"]  # the paper's recipe, options all off
+        assert recipe.get("time_reversal", False) is False
+        assert float(recipe.get("curriculum_k1_fraction") or 0.0) == 0.0
+        assert recipe["learning_rate"] == config["training"]["learning_rate"]
+        assert not (folder / "paper" / "curve.k1.csv").exists()
         best = load_model(folder / "best" / "model.npz")
         assert best.network_config.decoder == "vector"
         assert best.network_config.radial_basis == 8
