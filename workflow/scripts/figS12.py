@@ -44,7 +44,11 @@ def paired_bars(ax, labels, stops, first, second, names, colors):
     ax.barh(y - 0.2, np.maximum(first, floor), 0.4, label=names[0], color=colors[0])
     ax.barh(y + 0.2, np.maximum(second, floor), 0.4, label=names[1], color=colors[1])
     ax.set_xscale("log")
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    low, high = ax.get_xlim()
+    if np.log10(high / low) > 1.2:  # enough decades for labelled major ticks only
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.tick_params(axis="x", which="minor", labelsize=6)
     variant_ticks(ax, labels, stops)
     ax.legend(fontsize=7, loc="best")
 
