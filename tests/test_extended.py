@@ -136,18 +136,19 @@ def test_fast_and_straightforward_forms_agree_with_options(options):
     position, velocity, species, box = random_configuration(2, n_atoms=30)
     edges = build_edges(position, box, 2.0)
     d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
-    standard = fitted_standardization(velocity, species, d - box * np.round(d / box),
-                                      dtype=jnp.float32)
+    standard = fitted_standardization(velocity, species, d - box * np.round(d / box))
     results = []
     for split in (True, False):
         simulator = make_simulator(network_config(model, 2, split_edge_projection=split,
                                                   graph_cutoff=2.0, species_masses=MASSES), 2)
         if split:
-            params = simulator.init(jax.random.PRNGKey(0), len(species), edges.capacity)
+            params = simulator.init(jax.random.PRNGKey(0), len(species), edges.capacity,
+                                    jnp.float64)
         results.append(np.concatenate(simulator.predict_increments(
             params, standard, position, velocity, species, box, edges.senders,
             edges.receivers), axis=-1))
-    np.testing.assert_allclose(results[0], results[1], rtol=2e-4, atol=2e-5)
+    assert results[0].dtype == np.float64 and np.abs(results[0]).max() > 1e-3
+    np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-10)
 
 
 def test_the_paper_architecture_ignores_the_options():

@@ -34,28 +34,45 @@ def rolled_out_steps(settings: dict, md, k: int, log: Callable) -> int:
     return md_steps
 
 
-def rollout_against_md(system, graph_cutoff: float, settings: dict, simulator, params,
-                       standard, md, k: int, md_steps: int, log: Callable):
-    """Roll the model out from the first MD frame for ``md_steps`` MD steps with the checks of
-    ``settings["checks"]``; returns (RolloutResult, per-frame table of errors and energies,
-    graph skin used)."""
-    skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
+def md_based_checks(system, md, settings: dict, velocity_in_files: bool = True):
+    """(RolloutChecks, potential_energy function) of the workflow (``settings["checks"]``):
+    close pairs judged against the MD trajectory ``md`` (50 frames of it), the kinetic-energy
+    limit and the total-energy jump under the true potential. ``velocity_in_files``: whether
+    the rollout hands the checks velocities in file units (model) or internal units (MD)."""
     potential_energy = make_energy_function(system)
     energy_check = make_energy_jump_check(system, float(settings["checks"]["energy_jump"]),
-                                          velocity_in_files=True,
+                                          velocity_in_files=velocity_in_files,
                                           potential_energy=potential_energy)
     checks = rollout_checks(md.position[::max(1, len(md.step) // 50)], system.box,
                             system.species, len(system.species_names), settings["checks"],
                             host_check=energy_check)
+    return checks, potential_energy
+
+
+def model_rollout(system, graph_cutoff: float, settings: dict, simulator, params, standard,
+                  md, n_model_steps: int, record_every: int, checks, log: Callable):
+    """The model rolled out from the first MD frame with ``checks``; edges within rc + the
+    usable part of ``settings["graph_skin"]``. Returns (RolloutResult, skin used)."""
+    skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
     log(f"graph rc {graph_cutoff} + skin {skin:g}; close-pair limits (length unit): "
         f"{np.round(checks.min_distance, 4).tolist()}")
     fns = make_rollout(simulator, graph_cutoff, skin, system.box, masses=system.mass,
                        checks=checks)
     result = rollout(fns, params, standard, md.position[0], md.velocity[0], system.species,
-                     system.box, md_steps // k, record_every=int(settings["record_every"]),
-                     log=log)
+                     system.box, n_model_steps, record_every=record_every, log=log)
     log(f"rollout: {len(result.model_steps)} frames, {result.n_rebuilds} edge rebuilds, "
         f"{result.seconds:.1f} s; stop: {result.stop_reason or 'none'}")
+    return result, skin
+
+
+def rollout_against_md(system, graph_cutoff: float, settings: dict, simulator, params,
+                       standard, md, k: int, md_steps: int, log: Callable):
+    """Roll the model out from the first MD frame for ``md_steps`` MD steps with the checks of
+    ``settings["checks"]``; returns (RolloutResult, per-frame table of errors and energies,
+    graph skin used)."""
+    checks, potential_energy = md_based_checks(system, md, settings)
+    result, skin = model_rollout(system, graph_cutoff, settings, simulator, params, standard,
+                                 md, md_steps // k, int(settings["record_every"]), checks, log)
     table = rollout_table(system, k, result.model_steps, result.position_unwrapped,
                           result.velocity, md, result.stop_reason, potential_energy)
     return result, table, skin

@@ -12,26 +12,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ogn.atomic import atomic_path  # noqa: E402
+from ogn.evaluation import md_based_checks, model_rollout  # noqa: E402
 from ogn.h5md import read_trajectory  # noqa: E402
 from ogn.metrics import (  # noqa: E402
     energies_and_momentum,
     first_peak_q,
-    make_energy_function,
-    make_energy_jump_check,
     mean_square_displacement,
     self_intermediate_scattering,
     structure_factor,
 )
 from ogn.observables import radial_distribution  # noqa: E402
 from ogn.precision import enable_float64  # noqa: E402
-from ogn.rollout import (  # noqa: E402
-    load_rollout_model,
-    make_rollout,
-    md_rollout,
-    rollout,
-    rollout_checks,
-    usable_skin,
-)
+from ogn.rollout import load_rollout_model, md_rollout  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
 from ogn.systems import make_system  # noqa: E402
 
@@ -45,17 +37,10 @@ simulator, params, standard, meta = load_rollout_model(sm.input.model, sm.params
 n_model_steps = max(1, int(settings["long_steps"]) // k)
 record = int(settings["long_record_every"])
 graph_cutoff = float(sm.params.system["graph_cutoff"])
-skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
-potential_energy = make_energy_function(system)
-check = make_energy_jump_check(system, float(settings["checks"]["energy_jump"]),
-                               velocity_in_files=True, potential_energy=potential_energy)
-checks = rollout_checks(md.position[::max(1, len(md.step) // 50)], system.box, system.species,
-                        len(system.species_names), settings["checks"], host_check=check)
-fns = make_rollout(simulator, graph_cutoff, skin, system.box, masses=system.mass,
-                   checks=checks)
+checks, potential_energy = md_based_checks(system, md, settings)
 log(f"model rollout: {n_model_steps} model steps of k = {k}, a frame every {record}")
-model = rollout(fns, params, standard, md.position[0], md.velocity[0], system.species,
-                system.box, n_model_steps, record_every=record, log=log)
+model, _ = model_rollout(system, graph_cutoff, settings, simulator, params, standard, md,
+                         n_model_steps, record, checks, log)
 log(f"MD: {n_model_steps * k} steps from the same frame")
 reference = md_rollout(system, md.position[0], system.units.velocity_from_files(md.velocity[0]),
                        n_model_steps * k, record_every=record * k, log=log)

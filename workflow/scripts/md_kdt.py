@@ -12,14 +12,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ogn.atomic import atomic_path  # noqa: E402
+from ogn.evaluation import md_based_checks  # noqa: E402
 from ogn.h5md import read_trajectory  # noqa: E402
-from ogn.metrics import (  # noqa: E402
-    energies_and_momentum,
-    make_energy_function,
-    make_energy_jump_check,
-)
+from ogn.metrics import energies_and_momentum  # noqa: E402
 from ogn.precision import enable_float64  # noqa: E402
-from ogn.rollout import md_rollout, rollout_checks  # noqa: E402
+from ogn.rollout import md_rollout  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
 from ogn.systems import make_system  # noqa: E402
 
@@ -30,11 +27,7 @@ name, k, settings = sm.wildcards.system, int(sm.params.k), sm.params.rollout
 system = make_system(name, {"systems": {name: sm.params.system}})
 md = read_trajectory(sm.input.md)
 n_steps = max(1, int(settings["energy_steps"]) // k)
-potential_energy = make_energy_function(system)
-check = make_energy_jump_check(system, float(settings["checks"]["energy_jump"]),
-                               velocity_in_files=False, potential_energy=potential_energy)
-checks = rollout_checks(md.position[::max(1, len(md.step) // 50)], system.box, system.species,
-                        len(system.species_names), settings["checks"], host_check=check)
+checks, potential_energy = md_based_checks(system, md, settings, velocity_in_files=False)
 result = md_rollout(system, md.position[0], system.units.velocity_from_files(md.velocity[0]),
                     n_steps, dt_factor=k, checks=checks, log=log)
 velocity_files = system.units.velocity_to_files(result.velocity)
