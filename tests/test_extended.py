@@ -22,6 +22,7 @@ from ogn.simulator import make_simulator, node_inputs
 from ogn.training import (
     curriculum_phases,
     host_batch,
+    learning_rate_schedule,
     reversed_pair,
     train,
     train_with_curriculum,
@@ -32,7 +33,7 @@ from ogn.workflow_checks import startup_problems
 
 EXTENDED = {**SMALL, "architecture": "extended",
             "options": {"radial_basis": 8, "aggregation": "mean", "decoder": "vector",
-                        "time_reversal": True, "loss_weights": {"dr": 1.0, "dv": 3.0},
+                        "relative_velocity_vectors": True, "time_reversal": True, "loss_weights": {"dr": 1.0, "dv": 3.0},
                         "curriculum_k1_fraction": 0.5, "learning_rate": 3e-3}}
 MASSES = (28.0855, 15.999)
 
@@ -129,7 +130,9 @@ def test_mean_aggregation_divides_by_the_mean_edge_count():
 
 
 @pytest.mark.parametrize("options", [{"aggregation": "mean"}, {"radial_basis": 6},
-                                     {"radial_basis": 6, "decoder": "vector"}])
+                                     {"radial_basis": 6, "decoder": "vector"},
+                                     {"radial_basis": 6, "decoder": "vector",
+                                      "relative_velocity_vectors": True}])
 def test_fast_and_straightforward_forms_agree_with_options(options):
     """The speed-organised forward equals the readable one with every option (same params)."""
     model = {**SMALL, "architecture": "extended", "options": options}
@@ -161,8 +164,18 @@ def test_the_paper_architecture_ignores_the_options():
     unset = {**EXTENDED, "options": {**EXTENDED["options"], "learning_rate": None}}
     assert training_recipe(unset, training_config())["learning_rate"] == \
         training_config()["learning_rate"]
+    decaying = {**EXTENDED, "options": {**EXTENDED["options"], "lr_decay_rate": 0.01,
+                                        "lr_decay_steps": 8000}}
+    recipe = training_recipe(decaying, training_config())
+    assert (recipe["lr_decay_rate"], recipe["lr_decay_steps"]) == (0.01, 8000)
+    schedule = learning_rate_schedule(recipe)
+    np.testing.assert_allclose([schedule(0), schedule(4000), schedule(8000)],
+                               [3e-3, 3e-4, 3e-5], rtol=1e-5)
+    assert "learning-rate decay" in architecture_label(decaying)
+    assert "learning-rate decay" not in architecture_label(EXTENDED)
     assert architecture_label(paper) == "paper OGN"
     assert "vector decoder" in architecture_label(EXTENDED)
+    assert "relative-velocity vectors" in architecture_label(EXTENDED)
     assert uses_curriculum(EXTENDED, 5) and not uses_curriculum(EXTENDED, 1)
     assert not uses_curriculum(paper, 5)
 
@@ -173,6 +186,13 @@ def test_vector_decoder_needs_a_radial_basis():
         network_config(bad, 2, graph_cutoff=2.0, species_masses=MASSES)
     config = {"model": bad, "systems": {}}
     assert any("radial_basis" in p for p in startup_problems(config))
+
+
+def test_relative_velocity_vectors_need_the_vector_decoder():
+    bad = {**SMALL, "architecture": "extended",
+           "options": {"radial_basis": 4, "relative_velocity_vectors": True}}
+    with pytest.raises(ValueError, match="decoder = vector"):
+        network_config(bad, 2, graph_cutoff=2.0, species_masses=MASSES)
 
 
 def test_time_reversed_pair_is_what_md_does_backwards():

@@ -82,7 +82,9 @@ class NetworkConfig(NamedTuple):
     * ``aggregation`` ``"mean"``: the sums over outgoing and incoming edges are divided by the
       graph's mean number of edges per atom;
     * ``decoder`` ``"vector"``: :func:`vector_decoder` (equivariant, momentum-conserving);
-      the inputs are then rotation invariants only (see :mod:`ogn.simulator`).
+      the inputs are then rotation invariants only (see :mod:`ogn.simulator`);
+    * ``relative_velocity_vectors`` (vector decoder only): each pair also pushes along its
+      relative velocity v_j - v_i, the direction a pair turns in over a stride of k steps.
     """
 
     n_layers: int
@@ -96,6 +98,7 @@ class NetworkConfig(NamedTuple):
     aggregation: str = "sum"
     decoder: str = "node"
     species_masses: tuple = ()  # per species (vector decoder: dv_i carries 1 / m_i)
+    relative_velocity_vectors: bool = False
 
 
 ARCHITECTURES = ("paper", "extended")
@@ -135,6 +138,10 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          "graph_cutoff")
     if decoder == "vector" and species_masses is None:
         raise ValueError("the vector decoder needs the mass of every species")
+    relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
+    if relative_velocity_vectors and decoder != "vector":
+        raise ValueError("model.options.relative_velocity_vectors shapes the vector decoder: "
+                         "set model.options.decoder = vector, or turn it off")
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
                          mlp_hidden_layers=int(model_config["mlp_hidden_layers"]),
@@ -144,7 +151,8 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          radial_cutoff=float(graph_cutoff) if radial_basis else 0.0,
                          aggregation=aggregation, decoder=decoder,
                          species_masses=(tuple(float(m) for m in species_masses)
-                                         if decoder == "vector" else ()))
+                                         if decoder == "vector" else ()),
+                         relative_velocity_vectors=relative_velocity_vectors)
 
 
 def architecture_label(model_config: dict) -> str:
@@ -159,6 +167,8 @@ def architecture_label(model_config: dict) -> str:
         parts.append(f"{options['aggregation']} aggregation")
     if options.get("decoder", "node") != "node":
         parts.append(f"{options['decoder']} decoder")
+    if options.get("relative_velocity_vectors"):
+        parts.append("relative-velocity vectors")
     if options.get("time_reversal"):
         parts.append("time reversal")
     weights = options.get("loss_weights") or {}
@@ -166,6 +176,8 @@ def architecture_label(model_config: dict) -> str:
         parts.append(f"loss weights dr {weights['dr']:g} dv {weights['dv']:g}")
     if options.get("learning_rate") is not None:
         parts.append(f"learning rate {float(options['learning_rate']):g}")
+    if options.get("lr_decay_steps") is not None or options.get("lr_decay_rate") is not None:
+        parts.append("learning-rate decay")
     if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
         parts.append(f"k=1 curriculum {float(options['curriculum_k1_fraction']):g}")
     return "extended OGN (" + ", ".join(parts) + ")" if parts else "paper OGN"
@@ -423,21 +435,27 @@ def ogn_forward(graph: Graph, config: NetworkConfig):
     forward = _split_forward if config.split_edge_projection else _reference_forward
     nodes = forward(graph, config, mlp)
     if config.decoder == "vector":
-        return vector_decoder(graph, nodes, mlp)
+        return vector_decoder(graph, nodes, mlp, config.relative_velocity_vectors)
     return mlp("decoder", activate_output=False, layer_norm=False,
                output_size=config.output_size)(nodes)
 
 
-def vector_decoder(graph: Graph, nodes, mlp):
+def vector_decoder(graph: Graph, nodes, mlp, relative_velocity_vectors: bool = False):
     """``[dr, dv]`` (N, 6) as vectors built from the graph's own vectors (EGNN-like).
 
     For the edge i -> j with unit vector u_ij = (r_j - r_i) / |r_j - r_i|:
 
     * ``dv_i = (m_mean / m_i) sum_j phi_ij u_ij`` and ``dr_i = a_i v_i + sum_j psi_ij u_ij``;
-    * ``(phi_ij, psi_ij)`` = MLP(h_i + h_j, h_i * h_j, edge inputs): symmetric in i and j
-      when the edge inputs are (the simulator feeds invariants that are), so the edges
-      i -> j and j -> i push with equal and opposite vectors and ``sum_i m_i dv_i = 0``
-      exactly (Newton's third law as structure; both directions of every pair are edges);
+    * with ``relative_velocity_vectors``, also ``+ (m_mean / m_i) sum_j chi_ij w_ij`` in dv_i
+      and ``+ sum_j omega_ij w_ij`` in dr_i, for the relative velocity w_ij = v_j - v_i (in
+      units of the velocity scale): over a stride of k MD steps the pair turns, and its
+      force with it, in the plane of u_ij and w_ij, so a push along u_ij alone misses the
+      turn. w_ij changes sign with i <-> j like u_ij, so the laws below still hold;
+    * ``(phi_ij, psi_ij[, chi_ij, omega_ij])`` = MLP(h_i + h_j, h_i * h_j, edge inputs):
+      symmetric in i and j when the edge inputs are (the simulator feeds invariants that
+      are), so the edges i -> j and j -> i push with equal and opposite vectors and
+      ``sum_i m_i dv_i = 0`` exactly (Newton's third law as structure; both directions of
+      every pair are edges);
     * ``a_i`` = MLP(h_i), a scalar per atom.
 
     With rotation-invariant node and edge inputs, h, phi, psi and a are invariant, so dr and
@@ -449,11 +467,18 @@ def vector_decoder(graph: Graph, nodes, mlp):
     h_receiver = _gather(nodes, graph.receivers)
     pair_inputs = jnp.concatenate([h_sender + h_receiver, h_sender * h_receiver, graph.edges],
                                   axis=-1)
-    pair = mlp("pair_decoder", activate_output=False, layer_norm=False, output_size=2)(
-        pair_inputs)
+    pair = mlp("pair_decoder", activate_output=False, layer_norm=False,
+               output_size=4 if relative_velocity_vectors else 2)(pair_inputs)
     real = (graph.senders < n_nodes)[:, None]
-    push = jnp.where(real, pair[:, :1] * graph.unit_vectors, 0.0)
-    shift = jnp.where(real, pair[:, 1:] * graph.unit_vectors, 0.0)
+    push = pair[:, 0:1] * graph.unit_vectors
+    shift = pair[:, 1:2] * graph.unit_vectors
+    if relative_velocity_vectors:
+        relative = (_gather(graph.velocity, graph.receivers)
+                    - _gather(graph.velocity, graph.senders))
+        push = push + pair[:, 2:3] * relative
+        shift = shift + pair[:, 3:4] * relative
+    push = jnp.where(real, push, 0.0)
+    shift = jnp.where(real, shift, 0.0)
     dv = graph.inverse_mass[:, None] * jax.ops.segment_sum(push, graph.senders,
                                                            num_segments=n_nodes)
     a = mlp("velocity_decoder", activate_output=False, layer_norm=False, output_size=1)(nodes)

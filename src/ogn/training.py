@@ -22,7 +22,9 @@ the training config by :func:`training_recipe`; the paper's architecture ignores
   twin (:func:`reversed_pair`), an exact symmetry of Newtonian dynamics;
 * ``loss_weights``: weights of the dr and dv halves of the loss (test losses stay unweighted);
 * ``curriculum_k1_fraction``: the stride curriculum of :func:`train_with_curriculum`;
-* ``learning_rate`` (null: ``training.learning_rate``): Adam's initial step size.
+* ``learning_rate`` (null: ``training.learning_rate``): Adam's initial step size;
+* ``lr_decay_rate``, ``lr_decay_steps`` (null: ``training``'s): the schedule's decay, e.g.
+  0.01 over the steps a wall-clock budget buys (``curve.csv`` of an earlier run tells).
 
 Determinism and resume: the order of the pairs and their symmetries in epoch e are drawn from
 ``numpy.random.default_rng([seed, e])``, so the data seen at any step is a pure function of
@@ -111,13 +113,14 @@ class HostBatch(NamedTuple):
 
 # ----------------------------------------------------------------------------- recipe
 
-TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "learning_rate")
+TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "learning_rate",
+                    "lr_decay_rate", "lr_decay_steps")
 
 
 def training_recipe(model_config: dict, training_config: dict) -> dict:
     """The training config a run uses: ``training`` plus, with ``model.architecture:
     extended``, the training options of ``model.options`` (time reversal, loss weights,
-    stride curriculum, learning rate) that are set. The paper's architecture trains with the
+    stride curriculum, learning rate and its decay) that are set. The paper's architecture trains with the
     paper's recipe."""
     recipe = dict(training_config)
     if model_config.get("architecture", "paper") == "extended":
