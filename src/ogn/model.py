@@ -448,9 +448,10 @@ def vector_decoder(graph: Graph, nodes, mlp, relative_velocity_vectors: bool = F
     * ``dv_i = (m_mean / m_i) sum_j phi_ij u_ij`` and ``dr_i = a_i v_i + sum_j psi_ij u_ij``;
     * with ``relative_velocity_vectors``, also ``+ (m_mean / m_i) sum_j chi_ij w_ij`` in dv_i
       and ``+ sum_j omega_ij w_ij`` in dr_i, for the relative velocity w_ij = v_j - v_i (in
-      units of the velocity scale): over a stride of k MD steps the pair turns, and its
-      force with it, in the plane of u_ij and w_ij, so a push along u_ij alone misses the
-      turn. w_ij changes sign with i <-> j like u_ij, so the laws below still hold;
+      units of the velocity scale, divided by the mean number of edges per atom): over a
+      stride of k MD steps the pair turns, and its force with it, in the plane of u_ij and
+      w_ij, so a push along u_ij alone misses the turn. w_ij changes sign with i <-> j like
+      u_ij, so the laws below still hold;
     * ``(phi_ij, psi_ij[, chi_ij, omega_ij])`` = MLP(h_i + h_j, h_i * h_j, edge inputs):
       symmetric in i and j when the edge inputs are (the simulator feeds invariants that
       are), so the edges i -> j and j -> i push with equal and opposite vectors and
@@ -473,8 +474,12 @@ def vector_decoder(graph: Graph, nodes, mlp, relative_velocity_vectors: bool = F
     push = pair[:, 0:1] * graph.unit_vectors
     shift = pair[:, 1:2] * graph.unit_vectors
     if relative_velocity_vectors:
-        relative = (_gather(graph.velocity, graph.receivers)
-                    - _gather(graph.velocity, graph.senders))
+        # sum_j chi_ij w_ij holds -v_i sum_j chi_ij, a sum over all neighbours that does not
+        # cancel the way unit vectors do: divided by the mean number of edges per atom, it
+        # starts at the size of the targets instead of a hundred times that
+        per_edge = n_nodes / jnp.maximum(jnp.sum(real.astype(nodes.dtype)), 1.0)
+        relative = per_edge * (_gather(graph.velocity, graph.receivers)
+                               - _gather(graph.velocity, graph.senders))
         push = push + pair[:, 2:3] * relative
         shift = shift + pair[:, 3:4] * relative
     push = jnp.where(real, push, 0.0)

@@ -29,10 +29,14 @@ class ProgressMeter:
         self.start_done = start_done
         self.start_time = time.monotonic()
 
-    def line(self, done: int, **fields) -> str:
+    def line(self, done: int, budget_left: float | None = None, **fields) -> str:
+        """``done/total fields rate left``; ``budget_left`` (seconds of a time budget still
+        to spend) caps the time-left estimate when the budget ends the loop first."""
         elapsed = time.monotonic() - self.start_time
         rate = (done - self.start_done) / elapsed if elapsed > 0 else float("nan")
         left = (self.total - done) / rate if rate and rate > 0 else float("nan")
+        if budget_left is not None and not left <= budget_left:
+            left = max(budget_left, 0.0)
         extra = " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
                          for k, v in fields.items())
         return f"{done}/{self.total} {extra} rate={rate:.3g}/s left={left:.0f}s"

@@ -601,7 +601,10 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
             save_checkpoint(checkpoint_path, current_state(), fingerprint)
             last_checkpoint = step
         if now - last_log >= log_every_seconds or at_eval:
-            log(meter.line(step, loss=last_value, lr=float(schedule(step))))
+            spent = seconds_before + now - clock
+            log(meter.line(step, budget_left=(budget_seconds - spent
+                                              if math.isfinite(budget_seconds) else None),
+                           loss=last_value, lr=float(schedule(step))))
             last_log = now
         if out_of_time:
             log(f"training budget of {max_minutes} min spent: stopping at step {step} of "
