@@ -42,5 +42,5 @@ fi
 
 start=$(date +%s)
 "${as_root[@]}" env OGN_SLURM_TEST=1 PATH="$PATH:/usr/sbin:/sbin" \
-    python -m pytest -q -s -p no:cacheprovider tests/slurm
+    python -m pytest -q -s -n 0 -p no:cacheprovider tests/slurm
 echo "SLURM test: $(( $(date +%s) - start )) s"

@@ -113,6 +113,9 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
         best = load_model(folder / "best" / "model.npz")
         assert best.network_config.decoder == "vector"
         assert best.network_config.radial_basis == 8
+        assert best.network_config.relative_velocity_vectors is True
+        assert (best.metadata["training_config"]["lr_decay_rate"],
+                best.metadata["training_config"]["lr_decay_steps"]) == (0.5, 100)
         assert best.metadata["training_config"]["time_reversal"] is True
         assert best.metadata["training_config"]["loss_weights"] == {"dr": 1.0, "dv": 2.0}
         assert (folder / "best" / "curve.k1.csv").exists()  # the k = 1 phase ran first
