@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import yaml
 from test_training import SMALL, toy_pairs, training_config
 
 from ogn.graph import build_edges
@@ -312,3 +313,23 @@ def test_vector_network_parameters_are_shared_with_the_paper_encoder():
     vector_modules = set(simulator.init(jax.random.PRNGKey(0), 4, 8))
     assert paper_modules - vector_modules == {"decoder"}
     assert vector_modules - paper_modules == {"pair_decoder", "velocity_decoder"}
+
+
+def test_paper_options_name_every_option_and_give_the_paper_model():
+    """An ablation variant starts from PAPER_OPTIONS: a key missing there would leak the
+    value of model.options into the paper row (it did once, with a new option)."""
+    from conftest import REPO
+
+    from ogn.model import PAPER_OPTIONS
+
+    with open(REPO / "config" / "schema.yaml") as handle:
+        schema = yaml.safe_load(handle)
+    assert set(PAPER_OPTIONS) == set(schema["$defs"]["model_options"]["properties"])
+    extended_paper = {**SMALL, "architecture": "extended", "options": dict(PAPER_OPTIONS)}
+    assert network_config(extended_paper, 2, graph_cutoff=2.0,
+                          species_masses=MASSES) == network_config(SMALL, 2)
+    recipe, paper_recipe = training_recipe(extended_paper, training_config()), training_config()
+    assert {key: recipe[key] for key in paper_recipe} == paper_recipe
+    assert {key: value for key, value in recipe.items() if key not in paper_recipe} == {
+        "time_reversal": False, "loss_weights": {"dr": 1.0, "dv": 1.0},
+        "curriculum_k1_fraction": 0.0}

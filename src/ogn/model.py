@@ -102,6 +102,12 @@ class NetworkConfig(NamedTuple):
 
 
 ARCHITECTURES = ("paper", "extended")
+# every key of model.options at the value that reproduces the paper (an ablation variant
+# starts from these and switches its own options on)
+PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
+                 "relative_velocity_vectors": False, "time_reversal": False,
+                 "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
+                 "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector")
 

@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 from snakemake.exceptions import WorkflowError
 
 from ogn.config import ConfigError, validate_config
-from ogn.model import architecture_label
+from ogn.model import PAPER_OPTIONS, architecture_label
 from ogn.workflow_checks import startup_problems
 from ogn.training import uses_curriculum
 
@@ -109,9 +109,6 @@ def curriculum_pairs(system, k, overrides=None):
 
 # ---- Ablation of the extended OGN (ablation.smk)
 ABLATION = config["ablation"]
-PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
-                 "time_reversal": False, "loss_weights": {"dr": 1.0, "dv": 1.0},
-                 "curriculum_k1_fraction": 0.0, "learning_rate": None}
 for _system, _k in ABLATION["cases"]:
     if _system not in config["systems"]:
         raise WorkflowError(f"ablation.cases names {_system!r}, which is not under systems:; "
