@@ -346,14 +346,17 @@ def _gather(values, index):
     return jnp.take(values, index, axis=0, mode="clip")
 
 
-def aggregation_scale(graph: Graph, config: NetworkConfig):
-    """Factor on the edge sums of a node update: 1 (``sum``, the paper) or 1 / (mean number of
-    edges per atom of this graph) (``mean``)."""
-    if config.aggregation == "sum":
-        return 1.0
+def inverse_mean_degree(graph: Graph):
+    """1 / (mean number of real edges per atom of this padded graph)."""
     n_nodes = graph.nodes.shape[0]
     n_real = jnp.sum((graph.senders < n_nodes).astype(graph.nodes.dtype))
     return n_nodes / jnp.maximum(n_real, 1.0)
+
+
+def aggregation_scale(graph: Graph, config: NetworkConfig):
+    """Factor on the edge sums of a node update: 1 (``sum``, the paper) or 1 / (mean number of
+    edges per atom of this graph) (``mean``)."""
+    return 1.0 if config.aggregation == "sum" else inverse_mean_degree(graph)
 
 
 def _reference_forward(graph: Graph, config: NetworkConfig, mlp):
@@ -483,9 +486,8 @@ def vector_decoder(graph: Graph, nodes, mlp, relative_velocity_vectors: bool = F
         # sum_j chi_ij w_ij holds -v_i sum_j chi_ij, a sum over all neighbours that does not
         # cancel the way unit vectors do: divided by the mean number of edges per atom, it
         # starts at the size of the targets instead of a hundred times that
-        per_edge = n_nodes / jnp.maximum(jnp.sum(real.astype(nodes.dtype)), 1.0)
-        relative = per_edge * (_gather(graph.velocity, graph.receivers)
-                               - _gather(graph.velocity, graph.senders))
+        relative = inverse_mean_degree(graph) * (_gather(graph.velocity, graph.receivers)
+                                                 - _gather(graph.velocity, graph.senders))
         push = push + pair[:, 2:3] * relative
         shift = shift + pair[:, 3:4] * relative
     push = jnp.where(real, push, 0.0)

@@ -120,8 +120,8 @@ TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "
 def training_recipe(model_config: dict, training_config: dict) -> dict:
     """The training config a run uses: ``training`` plus, with ``model.architecture:
     extended``, the training options of ``model.options`` (time reversal, loss weights,
-    stride curriculum, learning rate and its decay) that are set. The paper's architecture trains with the
-    paper's recipe."""
+    stride curriculum, learning rate and its decay) that are set. The paper's architecture
+    trains with the paper's recipe."""
     recipe = dict(training_config)
     if model_config.get("architecture", "paper") == "extended":
         options = model_config.get("options") or {}
@@ -571,7 +571,8 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
             on_step(step)
 
         now = time.monotonic()
-        out_of_time = seconds_before + now - clock >= budget_seconds
+        spent = seconds_before + now - clock  # training seconds over all restarts
+        out_of_time = spent >= budget_seconds
         at_eval = step % eval_every == 0 or step == last_step or out_of_time
         at_checkpoint = step % checkpoint_every == 0 or step == last_step or out_of_time
         if at_eval or at_checkpoint or now - last_log >= log_every_seconds:
@@ -601,7 +602,6 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
             save_checkpoint(checkpoint_path, current_state(), fingerprint)
             last_checkpoint = step
         if now - last_log >= log_every_seconds or at_eval:
-            spent = seconds_before + now - clock
             log(meter.line(step, budget_left=(budget_seconds - spent
                                               if math.isfinite(budget_seconds) else None),
                            loss=last_value, lr=float(schedule(step))))
