@@ -174,3 +174,40 @@ def test_cage_size_and_scattering_on_known_curves():
     fs = self_intermediate_scattering(positions, q=np.pi)
     assert fs[0] == pytest.approx(1.0)
     assert fs[1] == pytest.approx((1 + 0 + 0) / 3, abs=1e-12)
+
+
+def test_verlet_reference_is_exact_at_k_substeps_and_coarse_at_one():
+    """The ablation's integrator reference: k substeps per stride are the MD of the data;
+    one step of 5 dt (MD at 5 x dt) misses the force badly, two steps much less so."""
+    from ogn.reference import (
+        check_substeps,
+        standardized_split_loss,
+        verlet_reference_rollout,
+        verlet_stride_increments,
+    )
+
+    system, md = lj_trajectory()
+    starts = np.array([0, 15, 30, 45 - K])
+    shift = md.position[starts + K] - md.position[starts]
+    true_dr = shift - system.box * np.round(shift / system.box)
+    true_dv = md.velocity[starts + K] - md.velocity[starts]
+    losses = {}
+    for substeps in (1, 2, K):
+        dr, dv = verlet_stride_increments(system, md.position[starts], md.velocity[starts], K,
+                                          substeps)
+        losses[substeps] = standardized_split_loss(dr, dv, true_dr, true_dv)
+    assert max(losses[K]) < 1e-15
+    assert losses[1][1] > 0.1  # dv: 0.44 on the quick preset's LJ test pairs
+    assert losses[2][1] < 0.05 * losses[1][1] and losses[2][0] < 0.05 * losses[1][0]
+    checks, energy = workflow_checks(system, md), make_energy_function(system)
+    checks = checks._replace(host_check=make_energy_jump_check(
+        system, CHECKS["energy_jump"], velocity_in_files=False))
+    result, table = verlet_reference_rollout(system, md, K, K, 50, checks, energy)
+    np.testing.assert_array_equal(result.model_steps, np.arange(11))
+    np.testing.assert_array_equal(table["md_step"], np.arange(0, 51, K))
+    assert table["position_rmse"].max() < 1e-9 and table["velocity_rmse"].max() < 1e-9
+    result, table = verlet_reference_rollout(system, md, K, 1, 50, checks, energy)
+    assert result.stop_reason is not None and result.stopped_at <= 10
+    for bad in (0, K + 1):
+        with pytest.raises(ValueError, match="reference_substeps"):
+            check_substeps(K, bad)

@@ -26,6 +26,7 @@ from ogn.runtime import (
     machine_info,
     md_engine,
     measure,
+    per_steps,
     timing_row,
 )
 from ogn.systems import make_system, scaled_counts_and_box
@@ -182,3 +183,8 @@ def test_timing_row_fields():
                           "threads": 2})
     assert [row[c] for c in ("median_s", "min_s", "max_s", "repeats", "rebuilds")] == \
         [2.0, 1.0, 4.0, 3, -1]
+    assert (row["steps"], row["timed_steps"]) == (100, 100)
+    scaled = per_steps(Timing(0.5, (1.0, 2.0, 4.0), 123.0, "host_rss"), 10, 100)
+    row = timing_row("si", 1000, "md_all_pairs", 100, scaled, {}, {}, timed_steps=10)
+    assert [row[c] for c in ("steps", "timed_steps", "compile_s", "median_s", "min_s",
+                             "max_s")] == [100, 10, 0.5, 20.0, 10.0, 40.0]

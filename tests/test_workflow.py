@@ -97,8 +97,19 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
     config = load_config(*CONFIGS)
     table = pd.read_csv(finished_run / "results" / "ablation" / "table.csv")
     cases = [tuple(case) for case in config["ablation"]["cases"]]
-    assert len(table) == len(cases) * len(config["ablation"]["variants"])
-    assert np.isfinite(table[["test_loss_dr", "test_loss_dv", "ms_per_step"]]).all().all()
+    assert config["ablation"]["reference_substeps"] == [1, 5] and cases == [("lj", 5)]
+    references = table[table["variant"].str.startswith("verlet")].set_index("variant")
+    models = table[~table["variant"].str.startswith("verlet")]
+    assert len(models) == len(cases) * len(config["ablation"]["variants"])
+    assert np.isfinite(models[["test_loss_dr", "test_loss_dv", "ms_per_step"]]).all().all()
+    # the integrator reference: k substeps per stride are the MD that made the data (exact up
+    # to the files' float32), one step of 5 dt is far off
+    assert list(references.index) == ["verlet1", "verlet5"]
+    exact = references.loc["verlet5"]
+    assert exact["test_loss_dr"] < 1e-9 and exact["test_loss_dv"] < 1e-9
+    assert exact["position_rmse"] < 1e-5 and exact["velocity_rmse"] < 1e-4
+    assert not isinstance(exact["stop_reason"], str)
+    assert references.loc["verlet1", "test_loss_dv"] > 1e-3
     for system, k in cases:
         folder = finished_run / "results" / "ablation" / system / f"k{k}"
         paper = load_model(folder / "paper" / "model.npz")

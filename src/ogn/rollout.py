@@ -280,11 +280,12 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
     return _result(positions, velocities, steps, n_rebuilds, stopped_at, reason, start_time)
 
 
-def md_rollout(system, position, velocity, n_steps: int, dt_factor: int = 1,
+def md_rollout(system, position, velocity, n_steps: int, dt_factor: float = 1,
                record_every: int = 1, checks: RolloutChecks | None = None,
                log: Callable | None = None) -> RolloutResult:
-    """NVE MD of ``system`` (:class:`ogn.systems.System`) at ``dt_factor`` times its time step,
-    as a :class:`RolloutResult` (``model_steps`` counts steps of the enlarged dt).
+    """NVE MD of ``system`` (:class:`ogn.systems.System`) at ``dt_factor`` (any positive
+    number) times its time step, as a :class:`RolloutResult` (``model_steps`` counts steps
+    of the scaled dt).
 
     ``position`` (N, 3) and ``velocity`` (N, 3) in *internal* units; frames are returned in
     internal units too (convert velocities with ``system.units.velocity_to_files``). Unlike
@@ -338,7 +339,7 @@ def md_rollout(system, position, velocity, n_steps: int, dt_factor: int = 1,
             reason = checks.host_check(done, p, v)
         stopped_at = done if reason else None
     if reason is not None and log is not None:
-        log(f"MD at {dt_factor} x dt stopped at step {stopped_at}: {reason}")
+        log(f"MD at {dt_factor:g} x dt stopped at step {stopped_at}: {reason}")
     return _result(positions, velocities, steps, n_rebuilds, stopped_at, reason, start_time)
 
 

@@ -65,6 +65,33 @@ rule ablation_eval:
         "../scripts/ablation_eval.py"
 
 
+rule ablation_reference:
+    message:
+        "Ablation: velocity Verlet over strides of k = {wildcards.k} on {wildcards.system}"
+    input:
+        test="results/pairs/{system}/k{k}/test.h5",
+        md=lambda w: test_start(w.system),
+    output:
+        evaluation="results/ablation/{system}/k{k}/reference.csv",
+    params:
+        system=lambda w: config["systems"][w.system],
+        rollout=lambda w: {**config["rollout"], "steps": ABLATION["rollout_steps"]},
+        k=lambda w: int(w.k),
+        substeps=ABLATION["reference_substeps"],
+    log:
+        log_path("ablation_reference", "{system}/k{k}"),
+    benchmark:
+        benchmark_path("ablation_reference", "{system}/k{k}")
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/ablation_reference.py"
+
+
 rule ablation_table:
     message:
         "Ablation table (every variant, every case)"

@@ -133,8 +133,14 @@ def ablation_dir(system, k, name):
 
 
 def ablation_evaluations():
-    return [f"{ablation_dir(s, k, name)}/evaluation.csv" for s, k in ABLATION["cases"]
-            for name in ABLATION["variants"]]
+    """Every variant's evaluation per case, then the case's integrator reference (if any)."""
+    files = []
+    for system, k in ABLATION["cases"]:
+        files += [f"{ablation_dir(system, k, name)}/evaluation.csv"
+                  for name in ABLATION["variants"]]
+        if ABLATION["reference_substeps"]:
+            files.append(f"results/ablation/{system}/k{k}/reference.csv")
+    return files
 
 
 # ---- Rollouts (rollout.smk): helpers and start-up checks (here, not beside the rules: snakemake --lint wants rules and functions apart)
