@@ -389,18 +389,23 @@ def lammps_engine(system, position, velocity, n_steps: int, threads: int,
     return Engine(run, lambda: {"rebuilds": -1})
 
 
-def per_steps(timing: Timing, timed_steps: int, n_steps: int) -> Timing:
-    """``timing`` of ``timed_steps`` MD steps scaled to ``n_steps`` (for an engine whose every
-    step costs the same, like MD without a neighbor list); compile time unchanged."""
-    factor = n_steps / timed_steps
-    return timing._replace(seconds=tuple(t * factor for t in timing.seconds))
+def extrapolated_timing(short: Timing, long: Timing, short_steps: int, n_steps: int) -> Timing:
+    """The time of ``n_steps`` MD steps from runs of ``short_steps`` and ``2 * short_steps``
+    (for an engine whose every step costs the same, like MD without a neighbor list):
+    per repeat, t_short + (n_steps - short_steps) x (t_long - t_short) / short_steps, i.e. the
+    short run's fixed costs (start-up, first force call) once plus the marginal cost of the
+    remaining steps. Compile time and peak memory: the short and the long run's."""
+    slope = [(b - a) / short_steps for a, b in zip(short.seconds, long.seconds, strict=True)]
+    seconds = tuple(a + (n_steps - short_steps) * max(s, 0.0)
+                    for a, s in zip(short.seconds, slope, strict=True))
+    return short._replace(seconds=seconds, peak_mem_mb=max(short.peak_mem_mb, long.peak_mem_mb))
 
 
 def timing_row(system_name: str, n_atoms: int, engine: str, n_steps: int, timing: Timing,
                info: dict, machine: dict, timed_steps: int | None = None) -> dict:
     """One row of ``results/runtime/{system}.csv`` (:data:`RUNTIME_COLUMNS`): times of
-    ``n_steps`` MD steps, measured over ``timed_steps`` (default ``n_steps``; see
-    :func:`per_steps`)."""
+    ``n_steps`` MD steps, measured over ``timed_steps`` (default ``n_steps``) and twice that
+    otherwise (see :func:`extrapolated_timing`)."""
     return {"system": system_name, "N": int(n_atoms), "engine": engine, "steps": int(n_steps),
             "timed_steps": int(timed_steps or n_steps),
             "compile_s": timing.compile_s, "median_s": timing.median,
