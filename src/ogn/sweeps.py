@@ -369,7 +369,9 @@ def ablation_markdown(table: pd.DataFrame, minutes: float) -> str:
                "momentum_drift", "verdict"]
     lines += ["RMSEs and drifts at the rollout's last MD step (`rollout_md_steps`: "
               "`ablation.rollout_steps`, or where an instability check stopped it); drifts: "
-              "max |E(t) - E(0)| / <KE> and max |P(t) - P(0)| over its thermal scale.", ""]
+              "max |E(t) - E(0)| / <KE> and max |P(t) - P(0)| over its thermal scale. "
+              "`verlet{n}` rows: velocity Verlet with the true potential, each stride of k MD "
+              "steps in n steps (no training; n = 1 is MD at k x dt).", ""]
     for (system, k), group in table.groupby(["system", "k"], sort=False):
         lines += [f"## {system}, k = {k}", "",
                   "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

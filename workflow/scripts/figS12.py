@@ -1,5 +1,6 @@
 """Rule figS12: the ablation of the extended OGN, one row of panels per (system, k).
 
+Rows: the trained variants, then the integrator reference ``verlet{n}`` (no training time).
 Panels per row: A one-step test loss of dr and of dv; B rollout position and velocity RMSE
 (over the cage size and the thermal velocity scale); C total-energy drift (over <KE>) and
 momentum drift (over its thermal scale); D time per training step. Unstable rollouts are
