@@ -22,7 +22,6 @@ from ogn.runtime import (
     complexity_rows,
     cropped_tiling,
     energy_seconds,
-    extrapolated_timing,
     fitted_exponent,
     machine_info,
     md_engine,
@@ -183,12 +182,3 @@ def test_timing_row_fields():
                           "threads": 2})
     assert [row[c] for c in ("median_s", "min_s", "max_s", "repeats", "rebuilds")] == \
         [2.0, 1.0, 4.0, 3, -1]
-    assert (row["steps"], row["timed_steps"]) == (100, 100)
-    # 10 steps: fixed cost 0.5 s + 0.1 s per step (then noise); 20 steps: 0.5 + 2 s
-    scaled = extrapolated_timing(Timing(0.5, (1.5, 1.4, 1.6), 100.0, "host_rss"),
-                                 Timing(0.2, (2.5, 2.6, 2.5), 123.0, "host_rss"), 10, 100)
-    row = timing_row("si", 1000, "md_all_pairs", 100, scaled, {}, {}, timed_steps=10)
-    assert [row[c] for c in ("steps", "timed_steps", "compile_s", "peak_mem_mb")] == \
-        [100, 10, 0.5, 123.0]
-    np.testing.assert_allclose(sorted(scaled.seconds), [9.7, 10.5, 12.2])
-    assert row["median_s"] == pytest.approx(10.5)

@@ -35,8 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 ENGINES = ("md", "fast_ogn", "lammps", "md_all_pairs")
-RUNTIME_COLUMNS = ["system", "N", "engine", "steps", "timed_steps", "compile_s", "median_s",
-                   "min_s", "max_s", "repeats", "peak_mem_mb", "memory", "rebuilds", "device", "cpu_model",
+RUNTIME_COLUMNS = ["system", "N", "engine", "steps", "compile_s", "median_s", "min_s", "max_s",
+                   "repeats", "peak_mem_mb", "memory", "rebuilds", "device", "cpu_model",
                    "cpu_threads", "threads"]
 COMPLEXITY_COLUMNS = ["system", "potential", "n_atoms_timed", "per_atoms", "energy_s",
                       "energy_forces_s", "lammps_s", "index_energy", "index_energy_forces",
@@ -389,25 +389,10 @@ def lammps_engine(system, position, velocity, n_steps: int, threads: int,
     return Engine(run, lambda: {"rebuilds": -1})
 
 
-def extrapolated_timing(short: Timing, long: Timing, short_steps: int, n_steps: int) -> Timing:
-    """The time of ``n_steps`` MD steps from runs of ``short_steps`` and ``2 * short_steps``
-    (for an engine whose every step costs the same, like MD without a neighbor list):
-    per repeat, t_short + (n_steps - short_steps) x (t_long - t_short) / short_steps, i.e. the
-    short run's fixed costs (start-up, first force call) once plus the marginal cost of the
-    remaining steps. Compile time and peak memory: the short and the long run's."""
-    slope = [(b - a) / short_steps for a, b in zip(short.seconds, long.seconds, strict=True)]
-    seconds = tuple(a + (n_steps - short_steps) * max(s, 0.0)
-                    for a, s in zip(short.seconds, slope, strict=True))
-    return short._replace(seconds=seconds, peak_mem_mb=max(short.peak_mem_mb, long.peak_mem_mb))
-
-
 def timing_row(system_name: str, n_atoms: int, engine: str, n_steps: int, timing: Timing,
-               info: dict, machine: dict, timed_steps: int | None = None) -> dict:
-    """One row of ``results/runtime/{system}.csv`` (:data:`RUNTIME_COLUMNS`): times of
-    ``n_steps`` MD steps, measured over ``timed_steps`` (default ``n_steps``) and twice that
-    otherwise (see :func:`extrapolated_timing`)."""
+               info: dict, machine: dict) -> dict:
+    """One row of ``results/runtime/{system}.csv`` (:data:`RUNTIME_COLUMNS`)."""
     return {"system": system_name, "N": int(n_atoms), "engine": engine, "steps": int(n_steps),
-            "timed_steps": int(timed_steps or n_steps),
             "compile_s": timing.compile_s, "median_s": timing.median,
             "min_s": min(timing.seconds), "max_s": max(timing.seconds),
             "repeats": len(timing.seconds), "peak_mem_mb": timing.peak_mem_mb,

@@ -24,7 +24,6 @@ from ogn.runlog import make_logger  # noqa: E402
 from ogn.runtime import (  # noqa: E402
     RUNTIME_COLUMNS,
     FastOgn,
-    extrapolated_timing,
     machine_info,
     make_engine,
     measure,
@@ -65,18 +64,12 @@ for n_atoms in settings["sizes"]:
             log(f"N = {n_real}: md_all_pairs skipped (runtime.all_pairs_max_atoms = "
                 f"{settings['all_pairs_max_atoms']})")
             continue
-        short = (int(settings["all_pairs_steps"] or steps) if engine_name == "md_all_pairs"
-                 else steps)
-        engine = make_engine(engine_name, sized, short, sm.threads, model)
-        timing = measure(engine.run, repeats)
-        if short < steps:
-            # the no-list baseline costs the same every step: runs of all_pairs_steps and
-            # twice that give its fixed and per-step costs, extrapolated to md_steps (at
-            # 10,000 atoms 100 steps of it take minutes per repeat)
-            longer = make_engine(engine_name, sized, 2 * short, sm.threads, model)
-            timing = extrapolated_timing(timing, measure(longer.run, repeats), short, steps)
-        row = timing_row(name, n_real, engine_name, steps, timing, engine.info(), machine,
-                         timed_steps=short if short < steps else steps)
+        # the no-list baseline takes minutes per run at 10,000 atoms: its own repeat count
+        runs = (int(settings["all_pairs_repeats"] or repeats) if engine_name == "md_all_pairs"
+                else repeats)
+        engine = make_engine(engine_name, sized, steps, sm.threads, model)
+        timing = measure(engine.run, runs)
+        row = timing_row(name, n_real, engine_name, steps, timing, engine.info(), machine)
         rows.append(row)
         log(f"N = {n_real} {engine_name}: median {timing.median:.4g} s (min "
             f"{min(timing.seconds):.4g}, max {max(timing.seconds):.4g}; compile {timing.compile_s:.3g} s; peak "
