@@ -218,3 +218,15 @@ def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones()
     assert "x4: 1.25" in table[("S5", "transfer to other sizes: one-step loss / loss at "
                                       "training conditions")]
     assert markdown_table(pd.DataFrame(rows)).count("\n") == len(rows) + 2
+
+
+def test_a_crossing_below_the_end_of_the_ramp_is_flagged_not_reported_as_fine():
+    from ogn.sweeps import _fictive_caveat
+
+    def table(fictive, final, ratio):
+        return pd.DataFrame([{"fictive_temperature": fictive, "final_temperature": final,
+                              "glass_over_liquid_slope": ratio}])
+
+    assert _fictive_caveat(table(0.62, 0.5, 0.6)) == ""
+    assert "below the end of the ramp" in _fictive_caveat(table(0.12, 0.5, 0.69))
+    assert "not flatter" in _fictive_caveat(table(0.7, 0.5, 1.1))

@@ -264,6 +264,17 @@ def _get(row, column):
     return None if row is None or column not in row else float(row[column])
 
 
+def _fictive_caveat(fictive: pd.DataFrame) -> str:
+    """Why a fictive temperature of the S11 table cannot be trusted ("" if it can)."""
+    row = fictive.iloc[0]
+    if "glass_over_liquid_slope" in fictive and row["glass_over_liquid_slope"] >= 1.0:
+        return "; ill-determined: the glass line is not flatter than the liquid line"
+    if row["fictive_temperature"] < row["final_temperature"]:
+        return ("; ill-determined: the lines cross below the end of the ramp (the cooling "
+                "curve has not left the liquid line; cool faster or widen the glass window)")
+    return ""
+
+
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
                   production, fast_ogn_k) -> list[dict]:
     """Rows (figure, quantity, paper, ours, note, settings) of the summary table."""
@@ -334,10 +345,7 @@ def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, 
     if len(fictive):
         add("S11", f"fictive temperature of {glass}", "> 0.5 (quenched to 0.5)",
             _fmt(float(fictive["fictive_temperature"].iloc[0])),
-            f"final T {fictive['final_temperature'].iloc[0]:g}"
-            + ("" if "glass_over_liquid_slope" not in fictive
-               or fictive["glass_over_liquid_slope"].iloc[0] < 1.0 else
-               "; ill-determined: the glass line is not flatter than the liquid line"))
+            f"final T {fictive['final_temperature'].iloc[0]:g}" + _fictive_caveat(fictive))
     for kind, figure, plural in (("size", "S5", "sizes"), ("temperature", "S6", "temperatures"),
                                  ("density", "S7", "densities")):
         rows_ = transfer[transfer["kind"] == kind] if len(transfer) else transfer

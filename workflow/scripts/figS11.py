@@ -28,6 +28,9 @@ log(f"fictive temperature {result.temperature:.4g} (liquid line over "
 if slope_ratio >= 1.0:
     log("warning: the glass line is not flatter than the liquid line: no glass transition is "
         "resolved on this ramp (T_f is ill-determined; widen the windows or cool more slowly)")
+if result.temperature < final_temperature:
+    log("warning: the lines cross below the end of the ramp: the cooling curve has not left "
+        "the liquid line, so T_f is ill-determined (cool faster or widen the glass window)")
 t_unit, e_unit = ("", "epsilon") if p.units == "lj" else (" (K)", "eV")
 figure, ax = plt.subplots(figsize=(5, 3.8))
 ax.plot(temperature, energy, ".", ms=3, color="0.4", label="cooling ramp")
