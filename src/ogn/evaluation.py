@@ -119,6 +119,28 @@ def rollout_summary(system, settings: dict, table, result, md, k: int, md_steps:
     }
 
 
+def ablation_row(system_name: str, k: int, variant: str, model: str, losses: tuple,
+                 summary: dict, training_steps: int = 0,
+                 training_seconds: float = float("nan")) -> dict:
+    """One row of the ablation table (rules ablation_eval and ablation_reference): one-step
+    test losses ``(dr, dv)``, the :func:`rollout_summary` of its rollout, and the training
+    effort (none for the integrator reference)."""
+    return {"system": system_name, "k": int(k), "variant": variant, "model": model,
+            "training_steps": int(training_steps), "training_minutes": training_seconds / 60.0,
+            "ms_per_step": (1000.0 * training_seconds / training_steps if training_steps
+                            else float("nan")),
+            "test_loss_dr": losses[0], "test_loss_dv": losses[1],
+            "rollout_md_steps": summary["evaluated_md_step"],
+            "position_rmse": summary["position_rmse"],
+            "velocity_rmse": summary["velocity_rmse"],
+            "cage_size": summary["cage_size"], "velocity_scale": summary["velocity_scale"],
+            "energy_drift": summary["energy_drift_100"],
+            "md_energy_drift": summary["md_energy_drift_100"],
+            "momentum_drift": summary["momentum_drift_100"],
+            "stopped_at_md_step": summary["stopped_at_md_step"],
+            "stop_reason": summary["stop_reason"], "verdict": summary["verdict"]}
+
+
 def split_test_loss(simulator, params, standard, test_set) -> tuple[float, float]:
     """Mean squared standardized error of dr and of dv, separately, over a test set
     (:func:`ogn.training.prepare_test_set`): the two halves of the training loss."""

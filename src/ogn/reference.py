@@ -23,7 +23,7 @@ from collections.abc import Callable
 import jax.numpy as jnp
 import numpy as np
 
-from .md import init_state, make_advance
+from .md import init_state, make_advance, simulate
 from .metrics import rollout_table
 from .neighbors import build_neighbor_list
 from .rollout import RolloutChecks, md_rollout
@@ -51,18 +51,11 @@ def verlet_stride_increments(system, positions, velocities, k: int, substeps: in
         capacity = neighbors.idx.shape[1]
         state = init_state(start, jnp.asarray(system.units.velocity_from_files(
             np.asarray(velocity, np.float64))), pot.energy_and_forces, neighbors)
-        done = 0
-        while done < substeps:
-            state, advanced = advance(state, neighbors, done, substeps - done)
-            if int(advanced) == 0:
-                neighbors = build_neighbor_list(state.position, system.box, pot.cutoff,
-                                                system.skin, capacity=capacity)
-                capacity = neighbors.idx.shape[1]
-                state, advanced = advance(state, neighbors, done, 1)
-                if int(advanced) == 0:
-                    raise ValueError(f"velocity Verlet at {k / substeps:g} x dt moves an atom "
-                                     f"more than half the skin ({system.skin}) in one step")
-            done += int(advanced)
+        # simulate rebuilds the list when an atom has moved skin/2 and raises, naming the
+        # step, if one moves that far in a single step
+        state = simulate(state, neighbors, advance, substeps, substeps, system.mass,
+                         system.units.boltzmann, system.box, pot.cutoff, system.skin,
+                         record_first=False, overlap_rebuilds=False).state
         drs.append(np.asarray(state.position) - np.asarray(start))
         dvs.append(system.units.velocity_to_files(np.asarray(state.velocity))
                    - np.asarray(velocity, np.float64))

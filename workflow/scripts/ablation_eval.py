@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 
 from ogn.atomic import atomic_path  # noqa: E402
 from ogn.evaluation import (  # noqa: E402
+    ablation_row,
     rolled_out_steps,
     rollout_against_md,
     rollout_summary,
@@ -48,18 +49,9 @@ summary = rollout_summary(system, settings, table, result, md, k, md_steps, md_s
 curve = read_curve(sm.input.curve)
 steps = int(meta.get("steps") or 0)
 seconds = float(curve[-1]["seconds"]) if curve else float("nan")
-row = {"system": name, "k": k, "variant": sm.wildcards.ablation,
-       "model": architecture_label({"architecture": "extended", "options": sm.params.options}),
-       "training_steps": steps, "training_minutes": seconds / 60.0,
-       "ms_per_step": 1000.0 * seconds / steps if steps else float("nan"),
-       "test_loss_dr": loss_dr, "test_loss_dv": loss_dv,
-       "rollout_md_steps": summary["evaluated_md_step"],
-       "position_rmse": summary["position_rmse"], "velocity_rmse": summary["velocity_rmse"],
-       "cage_size": summary["cage_size"], "velocity_scale": summary["velocity_scale"],
-       "energy_drift": summary["energy_drift_100"], "md_energy_drift": summary["md_energy_drift_100"],
-       "momentum_drift": summary["momentum_drift_100"],
-       "stopped_at_md_step": summary["stopped_at_md_step"], "stop_reason": summary["stop_reason"],
-       "verdict": summary["verdict"]}
+row = ablation_row(name, k, sm.wildcards.ablation,
+                   architecture_label({"architecture": "extended", "options": sm.params.options}),
+                   (loss_dr, loss_dv), summary, steps, seconds)
 with atomic_path(sm.output.evaluation) as tmp:
     pd.DataFrame([row]).to_csv(tmp, index=False)
 log(f"rollout over {row['rollout_md_steps']} MD steps: position RMSE {row['position_rmse']:.4g}, "

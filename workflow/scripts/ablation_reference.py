@@ -10,11 +10,15 @@ from ogn.threads import configure_cpu_threads
 
 configure_cpu_threads(snakemake.threads)  # noqa: F821
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ogn.atomic import atomic_path  # noqa: E402
-from ogn.evaluation import md_based_checks, rolled_out_steps, rollout_summary  # noqa: E402
+from ogn.evaluation import (  # noqa: E402
+    ablation_row,
+    md_based_checks,
+    rolled_out_steps,
+    rollout_summary,
+)
 from ogn.h5md import read_trajectory  # noqa: E402
 from ogn.pairs import read_pairs  # noqa: E402
 from ogn.precision import enable_float64  # noqa: E402
@@ -45,19 +49,10 @@ for substeps in sm.params.substeps:
     result, table = verlet_reference_rollout(system, md, k, substeps, md_steps, checks,
                                              potential_energy, log)
     summary = rollout_summary(system, settings, table, result, md, k, md_steps, md_steps)
-    rows.append({
-        "system": name, "k": k, "variant": f"verlet{substeps}",
-        "model": f"velocity Verlet, true potential, {substeps} x {k / substeps:g} dt",
-        "training_steps": 0, "training_minutes": np.nan, "ms_per_step": np.nan,
-        "test_loss_dr": loss_dr, "test_loss_dv": loss_dv,
-        "rollout_md_steps": summary["evaluated_md_step"],
-        "position_rmse": summary["position_rmse"], "velocity_rmse": summary["velocity_rmse"],
-        "cage_size": summary["cage_size"], "velocity_scale": summary["velocity_scale"],
-        "energy_drift": summary["energy_drift_100"],
-        "md_energy_drift": summary["md_energy_drift_100"],
-        "momentum_drift": summary["momentum_drift_100"],
-        "stopped_at_md_step": summary["stopped_at_md_step"],
-        "stop_reason": summary["stop_reason"], "verdict": summary["verdict"]})
+    rows.append(ablation_row(
+        name, k, f"verlet{substeps}",
+        f"velocity Verlet, true potential, {substeps} x {k / substeps:g} dt",
+        (loss_dr, loss_dv), summary))
     log(f"velocity Verlet, {substeps} x {k / substeps:g} dt: one-step loss dr {loss_dr:.4g}, "
         f"dv {loss_dv:.4g} ({pairs.n_pairs} pairs); rollout over {summary['evaluated_md_step']} "
         f"MD steps: position RMSE {summary['position_rmse']:.4g}, velocity RMSE "
