@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ogn.baseline import all_pairs_energy_and_forces, all_pairs_neighbor_idx
+from ogn.baseline import all_pairs_idx, all_pairs_neighbors
 from ogn.config import load_config
-from ogn.neighbors import build_neighbor_list, ordered_pairs
+from ogn.neighbors import build_neighbor_list
 from ogn.runtime import (
     COMPLEXITY_COLUMNS,
     RUNTIME_COLUMNS,
@@ -61,38 +61,30 @@ def random_liquid(name, n_atoms, seed=0):
     return system, position + rng.integers(-1, 2, position.shape) * side  # some unwrapped
 
 
-def test_all_pairs_search_finds_exactly_the_neighbor_pairs():
-    system, position = random_liquid("lj", 300)
-    radius = system.potential.cutoff
-    idx, max_count = jax.jit(all_pairs_neighbor_idx, static_argnums=(2, 3, 4))(
-        jnp.asarray(position), jnp.asarray(system.box), radius, 112, 128)
-    senders, receivers = ordered_pairs(position, system.box, radius)
-    expected = {(int(i), int(j)) for i, j in zip(senders, receivers, strict=True)}
-    idx = np.asarray(idx)
-    found = {(i, int(j)) for i in range(len(position)) for j in idx[i] if j < len(position)}
-    assert found == expected
-    assert int(max_count) == np.bincount(senders).max() <= 112
-    real = idx < len(position)
-    assert np.all(real[:, :-1] >= real[:, 1:])  # padding only at the end of a row
-    assert np.all(np.diff(idx, axis=1)[real[:, 1:]] > 0)  # partners in increasing order
+def test_all_pairs_table_holds_every_other_atom():
+    idx = all_pairs_idx(5)
+    assert idx.dtype == np.int32 and idx.shape == (5, 5)
+    for i in range(5):
+        assert sorted(int(j) for j in idx[i] if j < 5) == [j for j in range(5) if j != i]
+        assert idx[i, i] == 5  # the atom itself is padding
 
 
-@pytest.mark.parametrize("name", ["lj", "si"])
+@pytest.mark.parametrize("name", ["lj", "si", "cuzr", "sio2"])
 def test_all_pairs_energy_and_forces_equal_the_neighbor_list_ones(name):
-    system, position = random_liquid(name, 400 if name == "lj" else 216)
+    """Every pair handed to the potential (most far beyond the cutoff): the cutoff masks
+    them, so the energy and forces are the neighbor-list ones to round-off."""
+    system, position = random_liquid(name, {"lj": 400, "si": 216, "cuzr": 500, "sio2": 648}[name])
     pot = system.potential
     neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
     energy, forces = jax.jit(pot.energy_and_forces)(jnp.asarray(position), neighbors.idx)
-    all_pairs = jax.jit(all_pairs_energy_and_forces(pot.energy_and_forces, system.box,
-                                                    pot.cutoff, capacity=96,
-                                                    rows_per_block=100))
-    energy_ap, forces_ap = all_pairs(jnp.asarray(position), None)
+    every_pair = all_pairs_neighbors(position)
+    assert every_pair.idx.shape == (len(position), len(position))
+    assert neighbors.idx.shape[1] < len(position) // 2  # the list is much narrower
+    energy_ap, forces_ap = jax.jit(pot.energy_and_forces)(jnp.asarray(position),
+                                                          every_pair.idx)
     assert float(energy_ap) == pytest.approx(float(energy), rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(np.asarray(forces_ap), np.asarray(forces), rtol=1e-10,
                                atol=1e-10 * float(np.abs(forces).max()))
-    # too narrow rows drop pairs: the energy says so instead of being silently wrong
-    narrow = all_pairs_energy_and_forces(pot.energy_and_forces, system.box, pot.cutoff, 4)
-    assert np.isnan(float(jax.jit(narrow)(jnp.asarray(position), None)[0]))
 
 
 def test_cropped_tiling_keeps_density_and_composition():

@@ -9,7 +9,8 @@ What is timed, per system and size N (all engines from the same starting configu
   the graph builds included;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on ``threads`` OpenMP threads
   (the cores JAX uses); its setup is excluded (``run N pre no``, after a few warm-up steps);
-* ``md_all_pairs``: our MD without a neighbor list (:mod:`ogn.baseline`, O(N^2) per step).
+* ``md_all_pairs``: our MD without a neighbor list, the potential evaluated on every ordered
+  pair each step (:mod:`ogn.baseline`, O(N^2) time and memory per step).
 
 Each engine is run once untimed (compilation and warm-up: ``compile_s`` is that run's time
 minus the median of the timed ones), then ``repeats`` times; median, min and max wall times are
@@ -309,29 +310,20 @@ def md_engine(system, position, velocity, n_steps: int) -> Engine:
     return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)})
 
 
-def all_pairs_engine(system, position, velocity, n_steps: int,
-                     rows_per_block: int = 256) -> Engine:
-    """Our MD without a neighbor list (:mod:`ogn.baseline`): every step searches all pairs."""
-    from .baseline import (
-        all_pairs_energy_and_forces,
-        largest_partner_count,
-        placeholder_neighbors,
-    )
+def all_pairs_engine(system, position, velocity, n_steps: int) -> Engine:
+    """Our MD without a neighbor list (:mod:`ogn.baseline`): every step evaluates the
+    potential on all N (N - 1) ordered pairs."""
+    from .baseline import all_pairs_neighbors
     from .md import init_state, make_advance, simulate
-    from .neighbors import grown_capacity
 
     pot = system.potential
     mass = jnp.asarray(system.mass)
-    # the width a list with the MD skin would have: room for the liquid's fluctuations
-    capacity = grown_capacity(largest_partner_count(position, system.box,
-                                                    pot.cutoff + system.skin), 0.25)
-    energy_and_forces = all_pairs_energy_and_forces(pot.energy_and_forces, system.box,
-                                                    pot.cutoff, capacity, rows_per_block)
-    advance = make_advance(energy_and_forces, mass, system.dt, math.inf, system.units.boltzmann)
+    advance = make_advance(pot.energy_and_forces, mass, system.dt, math.inf,
+                           system.units.boltzmann)
 
     def run():
-        neighbors = placeholder_neighbors(position)
-        state = init_state(jnp.asarray(position), jnp.asarray(velocity), energy_and_forces,
+        neighbors = all_pairs_neighbors(position)
+        state = init_state(jnp.asarray(position), jnp.asarray(velocity), pot.energy_and_forces,
                            neighbors)
         result = simulate(state, neighbors, advance, n_steps, n_steps, mass,
                           system.units.boltzmann, system.box, pot.cutoff, math.inf,
