@@ -26,6 +26,7 @@ from ogn.runtime import (
     machine_info,
     md_engine,
     measure,
+    quadratic_memory_mb,
     timing_row,
 )
 from ogn.systems import make_system, scaled_counts_and_box
@@ -85,6 +86,14 @@ def test_all_pairs_energy_and_forces_equal_the_neighbor_list_ones(name):
     assert float(energy_ap) == pytest.approx(float(energy), rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(np.asarray(forces_ap), np.asarray(forces), rtol=1e-10,
                                atol=1e-10 * float(np.abs(forces).max()))
+
+
+def test_quadratic_memory_prediction_scales_only_what_the_run_added():
+    # 1000 MB in use, peak 1500 MB at 5000 atoms: 500 MB grow to 2000 MB at 10,000
+    assert quadratic_memory_mb(10000, 5000, 1500.0, 1000.0) == pytest.approx(3000.0)
+    assert quadratic_memory_mb(5000, 5000, 1500.0, 1000.0) == pytest.approx(1500.0)
+    # a peak below the starting point (memory freed meanwhile) predicts no growth
+    assert quadratic_memory_mb(20000, 5000, 900.0, 1000.0) == pytest.approx(1000.0)
 
 
 def test_cropped_tiling_keeps_density_and_composition():

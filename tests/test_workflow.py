@@ -57,6 +57,19 @@ def test_every_figure_of_the_paper_and_supplement_is_made(finished_run):
     assert len(summary) >= 5
 
 
+def test_runtime_tables_time_every_engine_at_every_size(finished_run):
+    """The tiny config times lj and si at 300 and 600 atoms; the no-list baseline at both
+    (its second size passes the N^2 memory check), each time positive."""
+    for system in ("lj", "si"):
+        table = pd.read_csv(finished_run / "results" / "runtime" / f"{system}.csv")
+        for engine in ("md", "fast_ogn", "lammps", "md_all_pairs"):
+            rows = table[table["engine"] == engine]
+            assert len(rows) == 2, (system, engine, table)
+            assert (rows["median_s"] > 0).all()
+        sizes = sorted(table.loc[table["engine"] == "md_all_pairs", "N"])
+        assert sizes[1] > sizes[0] > 0
+
+
 def test_trajectories_follow_the_config(finished_run):
     config = load_config(*CONFIGS)
     steps = config["md"]["production"]["steps"]

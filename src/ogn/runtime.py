@@ -93,6 +93,15 @@ def peak_memory_during(fn: Callable[[], object], interval_s: float = 0.005):
     return result, max(peak[0], resident_set_mb()), "host_rss"
 
 
+def quadratic_memory_mb(n_atoms: int, measured_n: int, measured_peak_mb: float,
+                        base_mb: float) -> float:
+    """Peak memory (MB) predicted at ``n_atoms`` for a run whose memory above ``base_mb`` grows
+    as N^2 (the no-list baseline), from the peak ``measured_peak_mb`` of a run at
+    ``measured_n`` atoms that started with ``base_mb`` in use."""
+    extra = max(0.0, float(measured_peak_mb) - float(base_mb))
+    return float(base_mb) + extra * (float(n_atoms) / float(measured_n)) ** 2
+
+
 def measure(run: Callable[[], float | None], repeats: int) -> Timing:
     """Time ``run`` (which must block until its work is done) once untimed, then ``repeats``
     times. ``run`` may return its own measured seconds (used instead of the wall time around

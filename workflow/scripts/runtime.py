@@ -27,6 +27,8 @@ from ogn.runtime import (  # noqa: E402
     machine_info,
     make_engine,
     measure,
+    quadratic_memory_mb,
+    resident_set_mb,
     sized_configuration,
     timing_row,
 )
@@ -53,6 +55,7 @@ log(f"Fast-OGN: {saved.network_config.n_layers} layers, k = {sm.params.k}, "
     f"trained {saved.metadata.get('steps')} steps ({sm.input.model})")
 
 rows = []
+all_pairs_memory = None  # (N, peak MB, MB in use before) of the last no-list run
 for n_atoms in settings["sizes"]:
     sized = sized_configuration(
         name, block, start.position[-1], start.species, start.box, int(n_atoms),
@@ -64,11 +67,24 @@ for n_atoms in settings["sizes"]:
             log(f"N = {n_real}: md_all_pairs skipped (runtime.all_pairs_max_atoms = "
                 f"{settings['all_pairs_max_atoms']})")
             continue
+        if engine_name == "md_all_pairs" and all_pairs_memory is not None:
+            # its memory grows as N^2: skip a size that would not fit in the job's memory
+            needed = quadratic_memory_mb(n_real, *all_pairs_memory)
+            if needed > settings["mem_mb"]:
+                log(f"N = {n_real}: md_all_pairs skipped: it would need about {needed:.0f} MB "
+                    f"(N^2 from {all_pairs_memory[1]:.0f} MB at N = {all_pairs_memory[0]}), "
+                    f"more than runtime.mem_mb = {settings['mem_mb']}; raise runtime.mem_mb "
+                    "or lower runtime.all_pairs_max_atoms")
+                continue
         # the no-list baseline takes minutes per run at 10,000 atoms: its own repeat count
         runs = (int(settings["all_pairs_repeats"] or repeats) if engine_name == "md_all_pairs"
                 else repeats)
         engine = make_engine(engine_name, sized, steps, sm.threads, model)
+        in_use_mb = resident_set_mb()
         timing = measure(engine.run, runs)
+        if engine_name == "md_all_pairs":
+            all_pairs_memory = (n_real, timing.peak_mem_mb,
+                                in_use_mb if timing.memory == "host_rss" else 0.0)
         row = timing_row(name, n_real, engine_name, steps, timing, engine.info(), machine)
         rows.append(row)
         log(f"N = {n_real} {engine_name}: median {timing.median:.4g} s (min "
