@@ -230,3 +230,5 @@ def test_a_crossing_below_the_end_of_the_ramp_is_flagged_not_reported_as_fine():
     assert _fictive_caveat(table(0.62, 0.5, 0.6)) == ""
     assert "below the end of the ramp" in _fictive_caveat(table(0.12, 0.5, 0.69))
     assert "not flatter" in _fictive_caveat(table(0.7, 0.5, 1.1))
+    both = _fictive_caveat(table(0.3, 0.5, 1.2))
+    assert both.count("; ill-determined: ") == 2 and "below the end" in both

@@ -96,6 +96,22 @@ def fictive_temperature(temperature, energy, liquid_window, glass_window) -> Fic
                               liquid, glass)
 
 
+def fictive_caveats(fictive: float, final_temperature: float,
+                    slope_ratio: float | None = None) -> list[str]:
+    """Why a fictive temperature is ill-determined (an empty list if it is not): ``fictive``
+    from :func:`fictive_temperature`, ``final_temperature`` the end of the cooling ramp,
+    ``slope_ratio`` the glass line's slope over the liquid line's (None: not checked)."""
+    caveats = []
+    if slope_ratio is not None and slope_ratio >= 1.0:
+        caveats.append("the glass line is not flatter than the liquid line: no glass "
+                       "transition is resolved on this ramp (widen the windows or cool more "
+                       "slowly)")
+    if fictive < final_temperature:
+        caveats.append("the lines cross below the end of the ramp: the cooling curve has not "
+                       "left the liquid line (cool faster or widen the glass window)")
+    return caveats
+
+
 def cooling_part(curve, temperature_column: str = "target_temperature"):
     """(T, E_pot) of the ramp of a quench curve (``phase == "quench"``), the column of T being
     the thermostat's target (equal to the measured T under rescaling every step)."""

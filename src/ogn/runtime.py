@@ -102,6 +102,23 @@ def quadratic_memory_mb(n_atoms: int, measured_n: int, measured_peak_mb: float,
     return float(base_mb) + extra * (float(n_atoms) / float(measured_n)) ** 2
 
 
+def all_pairs_skip_reason(n_atoms: int, max_atoms: int, mem_mb: float,
+                          measured: tuple | None) -> str | None:
+    """Why the no-list baseline is not run at ``n_atoms`` (None: run it): above
+    ``runtime.all_pairs_max_atoms``, or a memory need, extrapolated as N^2 by
+    :func:`quadratic_memory_mb` from ``measured`` = (N, peak MB, MB in use before) of its
+    last run (None: none yet), above ``runtime.mem_mb``."""
+    if n_atoms > max_atoms:
+        return f"runtime.all_pairs_max_atoms = {max_atoms}"
+    if measured is not None:
+        needed = quadratic_memory_mb(n_atoms, *measured)
+        if needed > mem_mb:
+            return (f"it would need about {needed:.0f} MB (N^2 from {measured[1]:.0f} MB at "
+                    f"N = {measured[0]}), more than runtime.mem_mb = {mem_mb}; raise "
+                    "runtime.mem_mb or lower runtime.all_pairs_max_atoms")
+    return None
+
+
 def measure(run: Callable[[], float | None], repeats: int) -> Timing:
     """Time ``run`` (which must block until its work is done) once untimed, then ``repeats``
     times. ``run`` may return its own measured seconds (used instead of the wall time around
@@ -329,9 +346,10 @@ def all_pairs_engine(system, position, velocity, n_steps: int) -> Engine:
     mass = jnp.asarray(system.mass)
     advance = make_advance(pot.energy_and_forces, mass, system.dt, math.inf,
                            system.units.boltzmann)
+    # a constant of the method, not work it does per run: built once, outside the timing
+    neighbors = all_pairs_neighbors(position)
 
     def run():
-        neighbors = all_pairs_neighbors(position)
         state = init_state(jnp.asarray(position), jnp.asarray(velocity), pot.energy_and_forces,
                            neighbors)
         result = simulate(state, neighbors, advance, n_steps, n_steps, mass,

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .glass import fictive_caveats
 from .systems import scaled_counts_and_box
 
 TRANSFER_KINDS = ("size", "temperature", "density")
@@ -265,14 +266,14 @@ def _get(row, column):
 
 
 def _fictive_caveat(fictive: pd.DataFrame) -> str:
-    """Why a fictive temperature of the S11 table cannot be trusted ("" if it can)."""
+    """Why the fictive temperature of the S11 table cannot be trusted ("" if it can):
+    :func:`ogn.glass.fictive_caveats` of its first row, as a note suffix."""
     row = fictive.iloc[0]
-    if "glass_over_liquid_slope" in fictive and row["glass_over_liquid_slope"] >= 1.0:
-        return "; ill-determined: the glass line is not flatter than the liquid line"
-    if row["fictive_temperature"] < row["final_temperature"]:
-        return ("; ill-determined: the lines cross below the end of the ramp (the cooling "
-                "curve has not left the liquid line; cool faster or widen the glass window)")
-    return ""
+    ratio = (float(row["glass_over_liquid_slope"]) if "glass_over_liquid_slope" in fictive
+             else None)
+    caveats = fictive_caveats(float(row["fictive_temperature"]),
+                              float(row["final_temperature"]), ratio)
+    return "".join(f"; ill-determined: {caveat}" for caveat in caveats)
 
 
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ogn.glass import cooling_part, fictive_temperature  # noqa: E402
+from ogn.glass import cooling_part, fictive_caveats, fictive_temperature  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
 from ogn.sweeps import write_figure, write_table  # noqa: E402
 
@@ -25,12 +25,8 @@ slope_ratio = result.glass.slope / result.liquid.slope
 log(f"fictive temperature {result.temperature:.4g} (liquid line over "
     f"{result.liquid.n_points} points, glass line over {result.glass.n_points}); glass/liquid "
     f"slope ratio {slope_ratio:.3g}")
-if slope_ratio >= 1.0:
-    log("warning: the glass line is not flatter than the liquid line: no glass transition is "
-        "resolved on this ramp (T_f is ill-determined; widen the windows or cool more slowly)")
-if result.temperature < final_temperature:
-    log("warning: the lines cross below the end of the ramp: the cooling curve has not left "
-        "the liquid line, so T_f is ill-determined (cool faster or widen the glass window)")
+for caveat in fictive_caveats(result.temperature, final_temperature, slope_ratio):
+    log(f"warning: T_f is ill-determined: {caveat}")
 t_unit, e_unit = ("", "epsilon") if p.units == "lj" else (" (K)", "eV")
 figure, ax = plt.subplots(figsize=(5, 3.8))
 ax.plot(temperature, energy, ".", ms=3, color="0.4", label="cooling ramp")

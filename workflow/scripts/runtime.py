@@ -24,10 +24,10 @@ from ogn.runlog import make_logger  # noqa: E402
 from ogn.runtime import (  # noqa: E402
     RUNTIME_COLUMNS,
     FastOgn,
+    all_pairs_skip_reason,
     machine_info,
     make_engine,
     measure,
-    quadratic_memory_mb,
     resident_set_mb,
     sized_configuration,
     timing_row,
@@ -63,26 +63,21 @@ for n_atoms in settings["sizes"]:
         log=log)
     n_real = len(sized.system.species)
     for engine_name in settings["engines"]:
-        if engine_name == "md_all_pairs" and n_real > settings["all_pairs_max_atoms"]:
-            log(f"N = {n_real}: md_all_pairs skipped (runtime.all_pairs_max_atoms = "
-                f"{settings['all_pairs_max_atoms']})")
-            continue
-        if engine_name == "md_all_pairs" and all_pairs_memory is not None:
-            # its memory grows as N^2: skip a size that would not fit in the job's memory
-            needed = quadratic_memory_mb(n_real, *all_pairs_memory)
-            if needed > settings["mem_mb"]:
-                log(f"N = {n_real}: md_all_pairs skipped: it would need about {needed:.0f} MB "
-                    f"(N^2 from {all_pairs_memory[1]:.0f} MB at N = {all_pairs_memory[0]}), "
-                    f"more than runtime.mem_mb = {settings['mem_mb']}; raise runtime.mem_mb "
-                    "or lower runtime.all_pairs_max_atoms")
+        if engine_name == "md_all_pairs":
+            skip = all_pairs_skip_reason(n_real, settings["all_pairs_max_atoms"],
+                                         settings["mem_mb"], all_pairs_memory)
+            if skip is not None:
+                log(f"N = {n_real}: md_all_pairs skipped: {skip}")
                 continue
         # the no-list baseline takes minutes per run at 10,000 atoms: its own repeat count
         runs = (int(settings["all_pairs_repeats"] or repeats) if engine_name == "md_all_pairs"
                 else repeats)
+        # before the engine: its (N, N) table is part of what grows as N^2
+        in_use_mb = resident_set_mb() if engine_name == "md_all_pairs" else 0.0
         engine = make_engine(engine_name, sized, steps, sm.threads, model)
-        in_use_mb = resident_set_mb()
         timing = measure(engine.run, runs)
         if engine_name == "md_all_pairs":
+            # (a device's peak counts from 0: its baseline is not known)
             all_pairs_memory = (n_real, timing.peak_mem_mb,
                                 in_use_mb if timing.memory == "host_rss" else 0.0)
         row = timing_row(name, n_real, engine_name, steps, timing, engine.info(), machine)
