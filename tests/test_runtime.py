@@ -191,3 +191,26 @@ def test_timing_row_fields():
                           "threads": 2})
     assert [row[c] for c in ("median_s", "min_s", "max_s", "repeats", "rebuilds")] == \
         [2.0, 1.0, 4.0, 3, -1]
+
+
+def test_a_pair_force_model_is_timed_as_the_papers_network():
+    """The fast_ogn engine times a message-passing network: a pair-force model (no message
+    passing) is replaced by the paper's network of the same width and depth."""
+    import jax
+
+    from ogn.model import network_config
+    from ogn.runtime import network_to_time
+    from ogn.simulator import make_simulator
+
+    model = {"architecture": "extended", "latent_size": 16, "hidden_size": 16,
+             "mlp_hidden_layers": 1, "options": {"radial_basis": 8, "decoder": "pair_force"}}
+    pair = network_config(model, 2, graph_cutoff=2.0, species_masses=(1.0, 1.0),
+                          stride_steps=5, stride_time=0.025)
+    params = make_simulator(pair, 2).init(jax.random.PRNGKey(0), 4, 16)
+    timed, timed_params, note = network_to_time(pair, 2, params)
+    assert timed == network_config({**model, "architecture": "paper"}, 2)
+    assert "pair force" in note and set(timed_params) != set(params)
+    assert any(name.startswith("edge_update_1") for name in timed_params)
+    vector = network_config({**model, "options": {"radial_basis": 8, "decoder": "vector"}}, 2,
+                            graph_cutoff=2.0, species_masses=(1.0, 1.0))
+    assert network_to_time(vector, 2, params) == (vector, params, None)

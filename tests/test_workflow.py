@@ -134,12 +134,21 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
         assert float(recipe.get("curriculum_k1_fraction") or 0.0) == 0.0
         assert recipe["learning_rate"] == config["training"]["learning_rate"]
         assert not (folder / "paper" / "curve.k1.csv").exists()
-        best = load_model(folder / "best" / "model.npz")
-        assert best.network_config.decoder == "vector"
+        relvel = load_model(folder / "relvel" / "model.npz")
+        assert relvel.network_config.decoder == "vector"
+        assert relvel.network_config.radial_basis == 8
+        assert relvel.network_config.relative_velocity_vectors is True
+        assert (relvel.metadata["training_config"]["lr_decay_rate"],
+                relvel.metadata["training_config"]["lr_decay_steps"]) == (0.5, 100)
+        assert relvel.metadata["training_config"]["time_reversal"] is True
+        assert relvel.metadata["training_config"]["loss_weights"] == {"dr": 1.0, "dv": 2.0}
+        assert (folder / "relvel" / "curve.k1.csv").exists()  # the k = 1 phase ran first
+        best = load_model(folder / "best" / "model.npz")  # model.options: the pair force
+        assert best.network_config.decoder == "pair_force"
         assert best.network_config.radial_basis == 8
-        assert best.network_config.relative_velocity_vectors is True
+        assert (best.network_config.substeps, best.network_config.stride_time) == \
+            (3, pytest.approx(k * config["systems"][system]["dt"]))
         assert (best.metadata["training_config"]["lr_decay_rate"],
                 best.metadata["training_config"]["lr_decay_steps"]) == (0.5, 100)
         assert best.metadata["training_config"]["time_reversal"] is True
-        assert best.metadata["training_config"]["loss_weights"] == {"dr": 1.0, "dv": 2.0}
-        assert (folder / "best" / "curve.k1.csv").exists()  # the k = 1 phase ran first
+        assert not (folder / "best" / "curve.k1.csv").exists()

@@ -65,10 +65,13 @@ class Graph(NamedTuple):
     senders: jnp.ndarray
     receivers: jnp.ndarray
     # vector decoder only (None otherwise): unit edge vectors (E, 3), node velocities in units
+    # (pair-force decoder: velocities in the data's units, and inverse_mass; see that decoder)
     # of their standard deviation (N, 3), mean mass / mass per node (N,)
     unit_vectors: jnp.ndarray | None = None
     velocity: jnp.ndarray | None = None
     inverse_mass: jnp.ndarray | None = None
+    # pair-force decoder only: force units per velocity-change scale over the stride (scalar)
+    force_scale: jnp.ndarray | None = None
 
 
 class NetworkConfig(NamedTuple):
@@ -84,7 +87,10 @@ class NetworkConfig(NamedTuple):
     * ``decoder`` ``"vector"``: :func:`vector_decoder` (equivariant, momentum-conserving);
       the inputs are then rotation invariants only (see :mod:`ogn.simulator`);
     * ``relative_velocity_vectors`` (vector decoder only): each pair also pushes along its
-      relative velocity v_j - v_i, the direction a pair turns in over a stride of k steps.
+      relative velocity v_j - v_i, the direction a pair turns in over a stride of k steps;
+    * ``decoder`` ``"pair_force"``: :func:`pair_force_increments`, a learned central pair force
+      integrated over the stride (``stride_time``) in ``substeps`` velocity-Verlet steps. It
+      reads the radial basis and the species of each pair, not the message-passing layers.
     """
 
     n_layers: int
@@ -99,6 +105,8 @@ class NetworkConfig(NamedTuple):
     decoder: str = "node"
     species_masses: tuple = ()  # per species (vector decoder: dv_i carries 1 / m_i)
     relative_velocity_vectors: bool = False
+    stride_time: float = 0.0  # pair-force decoder: k dt, in the data's time unit
+    substeps: int = 0  # pair-force decoder: velocity-Verlet steps per stride
 
 
 ARCHITECTURES = ("paper", "extended")
@@ -107,19 +115,24 @@ ARCHITECTURES = ("paper", "extended")
 PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "relative_velocity_vectors": False, "time_reversal": False,
                  "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
-                 "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None}
+                 "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
+                 "pair_force_substep": 2.0}
 AGGREGATIONS = ("sum", "mean")
-DECODERS = ("node", "vector")
+DECODERS = ("node", "vector", "pair_force")
+EQUIVARIANT_DECODERS = ("vector", "pair_force")  # rotation-invariant inputs, masses needed
 
 
 def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                    split_edge_projection: bool = True,
                    graph_cutoff: float | None = None,
-                   species_masses=None) -> NetworkConfig:
+                   species_masses=None, stride_steps: int | None = None,
+                   stride_time: float | None = None) -> NetworkConfig:
     """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
 
     ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
-    ``extended`` applies the options (``graph_cutoff`` is then needed by a radial basis).
+    ``extended`` applies the options (``graph_cutoff`` is then needed by a radial basis; the
+    pair-force decoder also needs the stride, ``stride_steps`` = k MD steps lasting
+    ``stride_time``, and takes ceil(k / ``pair_force_substep``) velocity-Verlet substeps).
     """
     architecture = model_config.get("architecture", "paper")
     if architecture not in ARCHITECTURES:
@@ -136,14 +149,28 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          f"{', '.join(AGGREGATIONS)}")
     if decoder not in DECODERS:
         raise ValueError(f"model.options.decoder = {decoder!r}; use one of {', '.join(DECODERS)}")
-    if decoder == "vector" and radial_basis < 1:
-        raise ValueError("model.options.decoder = vector sees distances only through the radial "
-                         "basis: set model.options.radial_basis to at least 1 (e.g. 16)")
+    if decoder in EQUIVARIANT_DECODERS and radial_basis < 1:
+        raise ValueError(f"model.options.decoder = {decoder} sees distances only through the "
+                         "radial basis: set model.options.radial_basis to at least 1 (e.g. 16)")
     if radial_basis and not graph_cutoff:
         raise ValueError("a radial basis (model.options.radial_basis > 0) needs the system's "
                          "graph_cutoff")
-    if decoder == "vector" and species_masses is None:
-        raise ValueError("the vector decoder needs the mass of every species")
+    if decoder in EQUIVARIANT_DECODERS and species_masses is None:
+        raise ValueError(f"the {decoder} decoder needs the mass of every species")
+    substeps = 0
+    if decoder == "pair_force":
+        if not stride_steps or not stride_time or stride_time <= 0:
+            raise ValueError("the pair_force decoder integrates over the stride: it needs the "
+                             "pairs' k (stride_steps) and k dt (stride_time)")
+        substep = float(options.get("pair_force_substep", 2.0))
+        if not substep > 0:
+            raise ValueError(f"model.options.pair_force_substep = {substep}: the largest "
+                             "substep, in MD time steps, must be positive (e.g. 2)")
+        if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
+            raise ValueError("model.options.curriculum_k1_fraction > 0 would train the "
+                             "pair_force decoder at k = 1, whose stride is part of the model: "
+                             "set curriculum_k1_fraction to 0 for it")
+        substeps = int(np.ceil(int(stride_steps) / substep - 1e-9))
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
     if relative_velocity_vectors and decoder != "vector":
         raise ValueError("model.options.relative_velocity_vectors shapes the vector decoder: "
@@ -157,8 +184,10 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          radial_cutoff=float(graph_cutoff) if radial_basis else 0.0,
                          aggregation=aggregation, decoder=decoder,
                          species_masses=(tuple(float(m) for m in species_masses)
-                                         if decoder == "vector" else ()),
-                         relative_velocity_vectors=relative_velocity_vectors)
+                                         if decoder in EQUIVARIANT_DECODERS else ()),
+                         relative_velocity_vectors=relative_velocity_vectors,
+                         stride_time=float(stride_time) if substeps else 0.0,
+                         substeps=substeps)
 
 
 def architecture_label(model_config: dict) -> str:
@@ -169,9 +198,13 @@ def architecture_label(model_config: dict) -> str:
     parts = []
     if options.get("radial_basis"):
         parts.append(f"radial basis {options['radial_basis']}")
-    if options.get("aggregation", "sum") != "sum":
+    pair_force = options.get("decoder", "node") == "pair_force"  # no message passing read
+    if options.get("aggregation", "sum") != "sum" and not pair_force:
         parts.append(f"{options['aggregation']} aggregation")
-    if options.get("decoder", "node") != "node":
+    if options.get("decoder", "node") == "pair_force":
+        parts.append("pair-force decoder (learned central pair force, velocity-Verlet "
+                     f"substeps of at most {float(options.get('pair_force_substep', 2.0)):g} dt)")
+    elif options.get("decoder", "node") != "node":
         parts.append(f"{options['decoder']} decoder")
     if options.get("relative_velocity_vectors"):
         parts.append("relative-velocity vectors")
@@ -189,6 +222,11 @@ def architecture_label(model_config: dict) -> str:
     return "extended OGN (" + ", ".join(parts) + ")" if parts else "paper OGN"
 
 
+def cosine_envelope(x):
+    """``(1 + cos(pi x)) / 2`` for x < 1, 0 beyond: 1 at 0, value and slope 0 at x = 1."""
+    return jnp.where(x < 1.0, 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(x, 1.0))), 0.0)
+
+
 def radial_features(distance, cutoff: float, n_basis: int):
     """``[x, g_1(x) f(x), ..., g_n(x) f(x)]`` (E, n + 1) of ``x = distance / cutoff``.
 
@@ -200,7 +238,7 @@ def radial_features(distance, cutoff: float, n_basis: int):
     x = distance / cutoff
     centers = jnp.linspace(0.0, 1.0, n_basis, dtype=x.dtype)
     width = 1.0 / max(n_basis - 1, 1)
-    envelope = jnp.where(x < 1.0, 0.5 * (1.0 + jnp.cos(jnp.pi * jnp.minimum(x, 1.0))), 0.0)
+    envelope = cosine_envelope(x)
     gaussians = jnp.exp(-0.5 * ((x[:, None] - centers) / width) ** 2) * envelope[:, None]
     return jnp.concatenate([x[:, None], gaussians], axis=-1)
 
@@ -435,6 +473,8 @@ def _split_forward(graph: Graph, config: NetworkConfig, mlp):
 
 def ogn_forward(graph: Graph, config: NetworkConfig):
     """The network's output (N, output_size) for one padded graph (call inside hk.transform)."""
+    if config.decoder == "pair_force":
+        return pair_force_increments(graph, config)
 
     def mlp(name, activate_output=True, layer_norm=True, output_size=None):
         return MLP(config.hidden_size, config.mlp_hidden_layers,
@@ -496,6 +536,69 @@ def vector_decoder(graph: Graph, nodes, mlp, relative_velocity_vectors: bool = F
                                                            num_segments=n_nodes)
     a = mlp("velocity_decoder", activate_output=False, layer_norm=False, output_size=1)(nodes)
     dr = a * graph.velocity + jax.ops.segment_sum(shift, graph.senders, num_segments=n_nodes)
+    return jnp.concatenate([dr, dv], axis=-1)
+
+
+def velocity_verlet_increments(acceleration, velocity, stride_time: float, substeps: int):
+    """``(dr, dv)`` over ``stride_time`` from ``substeps`` velocity-Verlet (kick-drift-kick)
+    steps of ``stride_time / substeps``; ``acceleration(displacement)`` gives (N, 3) for the
+    atoms displaced by (N, 3) from where they started. ``substeps + 1`` force evaluations.
+    """
+    h = stride_time / substeps
+    displacement = jnp.zeros_like(velocity)
+    v = velocity
+    a = acceleration(displacement)
+    for _ in range(substeps):
+        v = v + 0.5 * h * a
+        displacement = displacement + h * v
+        a = acceleration(displacement)
+        v = v + 0.5 * h * a
+    return displacement, v - velocity
+
+
+def pair_force_increments(graph: Graph, config: NetworkConfig):
+    """``[dr, dv]`` (N, 6) of a learned central pair force integrated over the stride.
+
+    The force on atom i from its neighbour j is ``s * f(|r_ij|, species pair) u_ij`` along the
+    unit vector u_ij from i to j: f is an MLP (SiLU) of the radial features of the distance
+    and the pair's species counts (one-hot of i plus one-hot of j, so the same for i -> j and
+    j -> i), times the cosine envelope, so it vanishes smoothly at the graph cutoff; ``s`` is
+    ``graph.force_scale`` (the velocity change's scale over the stride time, so that f starts
+    at the size of one). Being central and a function of the distance alone, the force is
+    conservative (the derivative of a learned pair energy) and obeys Newton's third law: total
+    momentum is exact, and with a good force the energy is conserved as in MD. The motion over
+    the stride is :func:`velocity_verlet_increments` (``config.substeps`` steps of
+    ``config.stride_time / config.substeps``); the graph's edges are those at the start of the
+    stride, their vectors follow the atoms (a pair entering the cutoff during the stride is
+    missed, at the envelope's zero).
+
+    Graph fields read: ``edges`` (E, 3) raw edge vectors r_j - r_i, ``nodes`` (N, n_species)
+    one-hot species, ``velocity`` (N, 3) in the data's units, ``inverse_mass`` (N,) mean mass
+    / mass, ``force_scale`` (scalar). Inputs are rotation invariants: the output rotates with
+    the input.
+    """
+    n_nodes = graph.nodes.shape[0]
+    real = graph.senders < n_nodes
+    pair_species = (_gather(graph.nodes, graph.senders) + _gather(graph.nodes, graph.receivers))
+    sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
+    force_mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name="pair_force")
+
+    def acceleration(displacement):
+        vectors = (graph.edges + _gather(displacement, graph.receivers)
+                   - _gather(displacement, graph.senders))
+        squared = jnp.sum(vectors * vectors, axis=-1)
+        distance = jnp.sqrt(jnp.where(real, squared, 1.0))  # padding rows: a harmless 1
+        features = jnp.concatenate(
+            [radial_features(distance, config.radial_cutoff, config.radial_basis),
+             pair_species], axis=-1)
+        magnitude = (force_mlp(features)[:, 0]
+                     * cosine_envelope(distance / config.radial_cutoff))
+        push = jnp.where(real, magnitude / distance, 0.0)[:, None] * vectors
+        force = jax.ops.segment_sum(push, graph.senders, num_segments=n_nodes)
+        return graph.force_scale * graph.inverse_mass[:, None] * force
+
+    dr, dv = velocity_verlet_increments(acceleration, graph.velocity, config.stride_time,
+                                        config.substeps)
     return jnp.concatenate([dr, dv], axis=-1)
 
 

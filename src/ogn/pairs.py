@@ -253,6 +253,12 @@ def read_pairs(path) -> Pairs:
 
 
 
+def stride_time(pairs: Pairs) -> float:
+    """k dt: the time between the two configurations of every pair, in the file's time unit
+    (the unit its velocities are per: tau for LJ, fs for metal units)."""
+    return int(pairs.attrs["k"]) * float(pairs.attrs["dt"])
+
+
 def species_masses(pairs: Pairs) -> list[float]:
     """Mass of each species (file unit), from the per-atom masses of a pairs set."""
     n_species = int(pairs.attrs.get("n_species", int(np.max(pairs.species)) + 1))

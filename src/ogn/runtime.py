@@ -562,6 +562,32 @@ class FastOgn(NamedTuple):
     k: int
 
 
+def network_to_time(network_config, n_species: int, params, seed: int = 0):
+    """(NetworkConfig, params) of the graph network the ``fast_ogn`` engine times.
+
+    A message-passing model (paper or extended with the node or vector decoder) is timed as
+    trained. The pair-force decoder has no message passing: it is not the paper's Fast-OGN, so
+    the paper's network of the same width and layer count is timed instead, with weights drawn
+    from ``seed`` (a step costs the same whatever the weights). Returns the third item
+    ``note``: None, or a sentence saying the substitution was made.
+    """
+    if network_config.decoder != "pair_force":
+        return network_config, params, None
+    import jax
+
+    from .simulator import make_simulator
+
+    paper = network_config._replace(radial_basis=0, radial_cutoff=0.0, aggregation="sum",
+                                    decoder="node", species_masses=(),
+                                    relative_velocity_vectors=False, stride_time=0.0,
+                                    substeps=0)
+    fresh = make_simulator(paper, n_species).init(jax.random.PRNGKey(seed), 2, 8)
+    note = (f"the trained model is a learned pair force (no message passing); the paper's "
+            f"{paper.n_layers}-layer network of width {paper.latent_size} is timed instead, "
+            "with untrained weights")
+    return paper, fresh, note
+
+
 def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
                 model: FastOgn | None = None) -> Engine:
     """The engine named ``engine`` (one of :data:`ENGINES`) from a sized starting state."""

@@ -24,7 +24,11 @@ Options of :class:`ogn.model.NetworkConfig` change what the network is fed:
   s_v is the root-mean-square of the velocity components' standard deviations. The network's
   output is ``[dr / s_dr, dv / s_dv]`` (s = root-mean-square target standard deviations of
   dr and of dv), so ``predict_increments`` scales it without adding a mean: a mean would
-  break the exact conservation of momentum, and equilibrium data have none.
+  break the exact conservation of momentum, and equilibrium data have none;
+* ``decoder = "pair_force"``: the raw edge vectors, one-hot species, velocities in the data's
+  units and mean mass / mass go to :func:`ogn.model.pair_force_increments`, which returns
+  ``[dr, dv]`` in the data's units; its force unit is s_dv / (k dt), the velocity change's
+  scale over the stride (s_dv as above).
 """
 
 from collections.abc import Callable
@@ -110,8 +114,15 @@ def network_graph(config: NetworkConfig, n_species: int, standard: Standardizati
                   edges, senders, receivers) -> Graph:
     """The network's input graph from raw node inputs ``[one-hot, v]`` and raw edge vectors
     (see the module docstring for what each option adds); padding edge rows are 0."""
-    if config.decoder != "vector" and not config.radial_basis:
+    if config.decoder not in ("vector", "pair_force") and not config.radial_basis:
         return standardized_graph(standard, nodes, edges, senders, receivers)
+    masses = jnp.asarray(config.species_masses, nodes.dtype)
+    if config.decoder == "pair_force":
+        one_hot = nodes[:, :n_species]
+        return Graph(nodes=one_hot, edges=edges, senders=senders, receivers=receivers,
+                     velocity=nodes[:, n_species:],
+                     inverse_mass=one_hot @ (jnp.mean(masses) / masses),
+                     force_scale=rms_std(standard.target_std[3:]) / config.stride_time)
     n_atoms = nodes.shape[0]
     real = (senders < n_atoms)[:, None]
     distance = _safe_norm(edges)
@@ -131,7 +142,6 @@ def network_graph(config: NetworkConfig, n_species: int, standard: Standardizati
     transverse = _safe_norm(relative - radial_speed[:, None] * unit, floor=1e-12)
     edge_in = jnp.where(real, jnp.concatenate(
         [radial, radial_speed[:, None], transverse[:, None]], axis=-1), 0.0)
-    masses = jnp.asarray(config.species_masses, nodes.dtype)
     inverse_mass = nodes[:, :n_species] @ (jnp.mean(masses) / masses)
     return Graph(nodes=node_in, edges=edge_in, senders=senders, receivers=receivers,
                  unit_vectors=unit, velocity=velocity, inverse_mass=inverse_mass)
@@ -140,9 +150,11 @@ def network_graph(config: NetworkConfig, n_species: int, standard: Standardizati
 def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
     network = make_network(network_config)
     vector = network_config.decoder == "vector"
-    if vector and len(network_config.species_masses) != n_species:
-        raise ValueError(f"the vector decoder has {len(network_config.species_masses)} species "
-                         f"masses for {n_species} species")
+    pair_force = network_config.decoder == "pair_force"
+    if (vector or pair_force) and len(network_config.species_masses) != n_species:
+        raise ValueError(f"the {network_config.decoder} decoder has "
+                         f"{len(network_config.species_masses)} species masses for {n_species} "
+                         "species")
 
     def graph_of(standard, nodes, edges, senders, receivers):
         return network_graph(network_config, n_species, standard, nodes, edges, senders,
@@ -159,12 +171,14 @@ def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
 
     def physical_output(params, standard, nodes, edges, senders, receivers):
         output = network.apply(params, graph_of(standard, nodes, edges, senders, receivers))
+        if pair_force:
+            return output
         if vector:
             return output * target_scales(standard)
         return unstandardize(output, standard.target_mean, standard.target_std)
 
     def standardized_output(params, standard, nodes, edges, senders, receivers):
-        if vector:
+        if vector or pair_force:
             physical = physical_output(params, standard, nodes, edges, senders, receivers)
             return standardize(physical, standard.target_mean, standard.target_std)
         return network.apply(params, graph_of(standard, nodes, edges, senders, receivers))

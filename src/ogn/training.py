@@ -489,7 +489,11 @@ def train(simulator: Simulator, train_pairs: Pairs, test_pairs: Pairs, training_
                                   params_sha256(start.params) if start is not None else "")
 
     fresh = initial_state(simulator, functions, train_pairs, graph_cutoff, seed, start)
-    log(f"network: {simulator.network_config.n_layers} message-passing layers, "
+    net = simulator.network_config
+    shape = (f"learned pair force, {net.substeps} velocity-Verlet substeps per stride "
+             f"(message-passing layers unused)" if net.decoder == "pair_force"
+             else f"{net.n_layers} message-passing layers")
+    log(f"network: {shape}, "
         f"{parameter_count(fresh.params):,} parameters; {n_pairs} training pairs, "
         f"{test_pairs.n_pairs} test pairs, {train_pairs.n_atoms} atoms, batch {batch_size}, "
         f"{per_epoch} steps per epoch, {last_step} steps in all")

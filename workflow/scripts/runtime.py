@@ -28,6 +28,7 @@ from ogn.runtime import (  # noqa: E402
     machine_info,
     make_engine,
     measure,
+    network_to_time,
     resident_set_mb,
     sized_configuration,
     timing_row,
@@ -48,11 +49,15 @@ log(f"machine: {machine}")
 start = read_trajectory(sm.input.state, frames=slice(-1, None))
 saved = load_compatible_model(sm.input.model, species_names=block["species"],
                               graph_cutoff=block["graph_cutoff"], k=int(sm.params.k))
-simulator = make_simulator(saved.network_config, len(block["species"]))
-model = FastOgn(simulator, saved.params, standardization(saved.normalizer),
-                float(block["graph_cutoff"]), float(settings["graph_skin"]), int(sm.params.k))
-log(f"Fast-OGN: {saved.network_config.n_layers} layers, k = {sm.params.k}, "
+timed_network, timed_params, substitution = network_to_time(
+    saved.network_config, len(block["species"]), saved.params, int(settings["seed"]))
+model = FastOgn(make_simulator(timed_network, len(block["species"])), timed_params,
+                standardization(saved.normalizer), float(block["graph_cutoff"]),
+                float(settings["graph_skin"]), int(sm.params.k))
+log(f"Fast-OGN: {timed_network.n_layers} layers, k = {sm.params.k}, "
     f"trained {saved.metadata.get('steps')} steps ({sm.input.model})")
+if substitution:
+    log(f"Fast-OGN: {substitution}")
 
 rows = []
 all_pairs_memory = None  # (N, peak MB, MB in use before) of the last no-list run

@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 
 from ogn.model import architecture_label, network_config  # noqa: E402
 from ogn.modelfile import save_model  # noqa: E402
-from ogn.pairs import read_pairs, species_masses  # noqa: E402
+from ogn.pairs import read_pairs, species_masses, stride_time  # noqa: E402
 from ogn.runlog import make_logger  # noqa: E402
 from ogn.simulator import make_simulator  # noqa: E402
 from ogn.training import (  # noqa: E402
@@ -42,7 +42,9 @@ graph_cutoff = float(system["graph_cutoff"])
 recipe = training_recipe(sm.params.model, sm.params.training)
 simulator = make_simulator(network_config(sm.params.model, int(sm.params.layers),
                                           graph_cutoff=graph_cutoff,
-                                          species_masses=species_masses(train_pairs)),
+                                          species_masses=species_masses(train_pairs),
+                                          stride_steps=int(train_pairs.attrs["k"]),
+                                          stride_time=stride_time(train_pairs)),
                            len(species))
 log(f"model: {architecture_label(sm.params.model)}, {sm.params.layers} layers")
 curriculum = list(getattr(sm.input, "curriculum", []) or [])
