@@ -15,19 +15,21 @@ markdown table of medians over the repeats and their ratio, then the same for th
 the process used per step (all threads, user + system: less sensitive than wall time to other
 jobs on a shared machine).
 
-XLA settings: by default the process uses what the ``train`` rule uses
-(:func:`ogn.threads.use_ynnpack_for_matrix_products`, YNNPACK for matrix products only);
-``--xla-defaults`` keeps XLA's defaults instead. ``--huge-pages`` restarts the process with
-``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``: XLA allocates its temporary buffers afresh at every
-call (hundreds of MB per training step), and with 4 KB pages the page faults alone cost about
-a fifth of the step's CPU time here; transparent huge pages remove almost all of them.
+Settings: by default the process uses what the ``train`` rule uses:
+:func:`ogn.threads.use_ynnpack_for_matrix_products` (YNNPACK for matrix products only;
+``--xla-defaults`` keeps XLA's defaults instead) and glibc's malloc on transparent huge pages
+(the Snakefile sets ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1`` for every job; this script
+restarts itself with it; ``--small-pages`` keeps 4 KB pages). XLA allocates its temporary
+buffers afresh at every call (hundreds of MB per training step); with 4 KB pages the page
+faults alone cost about a quarter of the step's time here, and huge pages remove almost all
+of them.
 
 Usage::
 
     python benchmarks/bench_model.py                       # LJ-265, 2 and 10 layers
     python benchmarks/bench_model.py --systems lj sio2 si cuzr --layers 2 --repeats 9
     python benchmarks/bench_model.py --threads 2 --xla-flags="..."   # before JAX starts
-    python benchmarks/bench_model.py --huge-pages --xla-defaults
+    python benchmarks/bench_model.py --small-pages --xla-defaults
 """
 
 import argparse
@@ -50,8 +52,8 @@ def parse_arguments():
     parser.add_argument("--xla-flags", default="", help="extra XLA_FLAGS for this process")
     parser.add_argument("--xla-defaults", action="store_true",
                         help="XLA's default CPU settings instead of the train rule's")
-    parser.add_argument("--huge-pages", action="store_true",
-                        help="restart with glibc malloc on transparent huge pages")
+    parser.add_argument("--small-pages", action="store_true",
+                        help="keep glibc malloc on 4 KB pages (the train rule uses huge pages)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
 
@@ -59,7 +61,7 @@ def parse_arguments():
 def main():
     args = parse_arguments()
     huge = "glibc.malloc.hugetlb=1"
-    if args.huge_pages and huge not in os.environ.get("GLIBC_TUNABLES", ""):
+    if not args.small_pages and huge not in os.environ.get("GLIBC_TUNABLES", ""):
         tunables = ":".join(t for t in (os.environ.get("GLIBC_TUNABLES", ""), huge) if t)
         os.execve(sys.executable, [sys.executable, *sys.argv],
                   {**os.environ, "GLIBC_TUNABLES": tunables})  # glibc reads it at start only
