@@ -12,9 +12,10 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(".snakemake/j
 # XLA allocates its temporary buffers afresh at every call; with glibc's malloc on transparent
 # huge pages most of the resulting page faults go (training step about 25 % faster here:
 # benchmarks/bench_model.py --huge-pages). glibc reads this when a job's process starts.
-if "glibc.malloc.hugetlb" not in os.environ.get("GLIBC_TUNABLES", ""):
-    os.environ["GLIBC_TUNABLES"] = ":".join(
-        t for t in (os.environ.get("GLIBC_TUNABLES", ""), "glibc.malloc.hugetlb=1") if t)
+_tunables = os.environ.setdefault("GLIBC_TUNABLES", "")
+if "glibc.malloc.hugetlb" not in _tunables:
+    os.environ.update(
+        GLIBC_TUNABLES=":".join(t for t in (_tunables, "glibc.malloc.hugetlb=1") if t))
 
 
 configfile: "config/config.yaml"
