@@ -83,26 +83,37 @@ def test_vector_decoder_conserves_momentum_exactly(dtype, tolerance):
     assert np.max(np.abs(momentum) / scale) < tolerance
 
 
-def test_vector_decoder_is_rotation_equivariant_without_augmentation():
-    """Rotating the input by any rotation rotates dr and dv (not only the cube's 48)."""
+def rotated_outputs(simulator, configuration_seed, rotation_seed, params_seed,
+                    dtype=jnp.float64):
+    """``(dr, dv)`` of a random configuration and of its randomly rotated copy (in a box too
+    large for periodic images, so any rotation is a symmetry), the rotation matrix, and the
+    configuration's velocity and species."""
     from scipy.spatial.transform import Rotation
 
-    position, velocity, species, _ = random_configuration(1)
-    rotation = Rotation.random(random_state=2).as_matrix()
-    box = np.full(3, 1000.0)  # no periodic images: any rotation is a symmetry
-    simulator, _ = vector_model(jnp.float64)
+    position, velocity, species, _ = random_configuration(configuration_seed)
+    rotation = Rotation.random(random_state=rotation_seed).as_matrix()
+    box = np.full(3, 1000.0)
     outputs = []
     for matrix in (np.eye(3), rotation):
         p, v = position @ matrix.T + 500.0, velocity @ matrix.T
         edges = build_edges(p, box, 2.0, capacity=4000)
         if not outputs:
             d = p[edges.receivers[:edges.n_edges]] - p[edges.senders[:edges.n_edges]]
-            standard = fitted_standardization(velocity, species, d)
-            params = simulator.init(jax.random.PRNGKey(4), len(species), 4000, jnp.float64)
-        dr, dv = simulator.predict_increments(params, standard, p, v, species, box,
-                                              edges.senders, edges.receivers)
-        outputs.append((np.asarray(dr), np.asarray(dv)))
-    (dr0, dv0), (dr1, dv1) = outputs
+            standard = fitted_standardization(velocity, species, d, dtype=dtype)
+            params = simulator.init(jax.random.PRNGKey(params_seed), len(species), 4000, dtype)
+        dr, dv = simulator.predict_increments(params, standard, jnp.asarray(p, dtype),
+                                              jnp.asarray(v, dtype), species,
+                                              jnp.asarray(box, dtype), edges.senders,
+                                              edges.receivers)
+        assert np.asarray(dv).dtype == dtype
+        outputs.append((np.asarray(dr, np.float64), np.asarray(dv, np.float64)))
+    return outputs, rotation, velocity, species
+
+
+def test_vector_decoder_is_rotation_equivariant_without_augmentation():
+    """Rotating the input by any rotation rotates dr and dv (not only the cube's 48)."""
+    simulator, _ = vector_model(jnp.float64)
+    ((dr0, dv0), (dr1, dv1)), rotation, _, _ = rotated_outputs(simulator, 1, 2, 4)
     assert np.abs(dv0).max() > 1e-3 and np.abs(dr0).max() > 1e-3
     np.testing.assert_allclose(dr0 @ rotation.T, dr1, atol=1e-10)
     np.testing.assert_allclose(dv0 @ rotation.T, dv1, atol=1e-10)
@@ -376,27 +387,9 @@ def test_pair_force_decoder_needs_the_stride_and_no_curriculum():
 def test_pair_force_decoder_conserves_momentum_and_rotates(dtype, tolerance):
     """Random parameters: sum_i m_i dv_i = 0 to rounding, dr = v k dt + the force's part, and a
     random rotation of the input rotates dr and dv (no augmentation)."""
-    from scipy.spatial.transform import Rotation
-
-    position, velocity, species, _ = random_configuration(6)
-    rotation = Rotation.random(random_state=7).as_matrix()
-    box = np.full(3, 1000.0)  # no periodic images: any rotation is a symmetry
     simulator, config = pair_force_model(dtype)
-    outputs = []
-    for matrix in (np.eye(3), rotation):
-        p, v = position @ matrix.T + 500.0, velocity @ matrix.T
-        edges = build_edges(p, box, 2.0, capacity=4000)
-        if not outputs:
-            d = p[edges.receivers[:edges.n_edges]] - p[edges.senders[:edges.n_edges]]
-            standard = fitted_standardization(velocity, species, d, dtype=dtype)
-            params = simulator.init(jax.random.PRNGKey(8), len(species), 4000, dtype)
-        dr, dv = simulator.predict_increments(params, standard, jnp.asarray(p, dtype),
-                                              jnp.asarray(v, dtype), species,
-                                              jnp.asarray(box, dtype), edges.senders,
-                                              edges.receivers)
-        assert np.asarray(dv).dtype == dtype
-        outputs.append((np.asarray(dr, np.float64), np.asarray(dv, np.float64)))
-    (dr0, dv0), (dr1, dv1) = outputs
+    ((dr0, dv0), (dr1, dv1)), rotation, velocity, species = rotated_outputs(
+        simulator, 6, 7, 8, dtype)
     mass = np.asarray(MASSES)[species]
     scale = np.abs(mass[:, None] * dv0).max()
     assert scale > 1e-3
