@@ -10,8 +10,8 @@ min_version("9.0")
 # Jobs are separate processes that compile the same JAX functions: share compiled code.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(".snakemake/jax-cache"))
 # XLA allocates its temporary buffers afresh at every call; with glibc's malloc on transparent
-# huge pages most of the resulting page faults go (training step about 25 % faster here:
-# benchmarks/bench_model.py --huge-pages). glibc reads this when a job's process starts.
+# huge pages most of the resulting page faults go (training step 10-25 % faster here:
+# benchmarks/bench_model.py against --small-pages). glibc reads this when a job's process starts.
 _tunables = os.environ.setdefault("GLIBC_TUNABLES", "")
 if "glibc.malloc.hugetlb" not in _tunables:
     os.environ.update(

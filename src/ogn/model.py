@@ -65,8 +65,8 @@ class Graph(NamedTuple):
     senders: jnp.ndarray
     receivers: jnp.ndarray
     # vector decoder only (None otherwise): unit edge vectors (E, 3), node velocities in units
-    # (pair-force decoder: velocities in the data's units, and inverse_mass; see that decoder)
-    # of their standard deviation (N, 3), mean mass / mass per node (N,)
+    # of their standard deviation (N, 3), mean mass / mass per node (N,); the pair-force
+    # decoder reads velocity (in the data's units) and inverse_mass too
     unit_vectors: jnp.ndarray | None = None
     velocity: jnp.ndarray | None = None
     inverse_mass: jnp.ndarray | None = None

@@ -140,5 +140,7 @@ ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=8, va="top",
 fig.subplots_adjust(top=0.95, bottom=0.06, left=0.07, right=0.98)
 first = next(iter(tables.values())).iloc[0]
 fig.text(0.01, 0.005, f"times: {machine_label(first)} | median of {int(first['repeats'])} runs "
-         f"(bars: min-max) | config: {sm.params.preset}", fontsize=7, color="0.35")
+         f"(bars: min-max) | config: {sm.params.preset}"
+         + (" | Fast-OGN times (C, D): the paper's network at Fast-OGN's depth, untrained"
+            if sm.params.timed_paper_network else ""), fontsize=7, color="0.35")
 save_figure(fig, sm.output.pdf, sm.output.png)
