@@ -149,9 +149,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          f"{', '.join(AGGREGATIONS)}")
     if decoder not in DECODERS:
         raise ValueError(f"model.options.decoder = {decoder!r}; use one of {', '.join(DECODERS)}")
-    if decoder in EQUIVARIANT_DECODERS and radial_basis < 1:
-        raise ValueError(f"model.options.decoder = {decoder} sees distances only through the "
-                         "radial basis: set model.options.radial_basis to at least 1 (e.g. 16)")
+    conflicts = option_conflicts(options)
+    if conflicts:
+        raise ValueError(conflicts[0])
     if radial_basis and not graph_cutoff:
         raise ValueError("a radial basis (model.options.radial_basis > 0) needs the system's "
                          "graph_cutoff")
@@ -166,15 +166,8 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
         if not substep > 0:
             raise ValueError(f"model.options.pair_force_substep = {substep}: the largest "
                              "substep, in MD time steps, must be positive (e.g. 2)")
-        if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
-            raise ValueError("model.options.curriculum_k1_fraction > 0 would train the "
-                             "pair_force decoder at k = 1, whose stride is part of the model: "
-                             "set curriculum_k1_fraction to 0 for it")
         substeps = int(np.ceil(int(stride_steps) / substep - 1e-9))
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
-    if relative_velocity_vectors and decoder != "vector":
-        raise ValueError("model.options.relative_velocity_vectors shapes the vector decoder: "
-                         "set model.options.decoder = vector, or turn it off")
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
                          mlp_hidden_layers=int(model_config["mlp_hidden_layers"]),
@@ -190,6 +183,25 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          substeps=substeps)
 
 
+def option_conflicts(options: dict) -> list[str]:
+    """Combinations of ``model.options`` that do not make a model, one message each naming the
+    keys and the fix (empty when fine). :func:`network_config` raises the first; the workflow
+    reports all of them at start-up (:func:`ogn.workflow_checks.startup_problems`)."""
+    decoder = options.get("decoder", "node")
+    conflicts = []
+    if decoder in EQUIVARIANT_DECODERS and int(options.get("radial_basis") or 0) < 1:
+        conflicts.append(f"model.options.decoder = {decoder} sees distances only through the "
+                         "radial basis: set model.options.radial_basis to at least 1 (e.g. 16)")
+    if options.get("relative_velocity_vectors") and decoder != "vector":
+        conflicts.append("model.options.relative_velocity_vectors shapes the vector decoder: "
+                         "set model.options.decoder = vector, or turn it off")
+    if decoder == "pair_force" and float(options.get("curriculum_k1_fraction") or 0.0) > 0:
+        conflicts.append("model.options.curriculum_k1_fraction > 0 would train the pair_force "
+                         "decoder at k = 1, whose stride is part of the model: set "
+                         "curriculum_k1_fraction to 0 for it")
+    return conflicts
+
+
 def architecture_label(model_config: dict) -> str:
     """What a config block ``model`` trains, in a few words (figure footers, logs)."""
     if model_config.get("architecture", "paper") != "extended":
@@ -201,7 +213,7 @@ def architecture_label(model_config: dict) -> str:
     pair_force = options.get("decoder", "node") == "pair_force"  # no message passing read
     if options.get("aggregation", "sum") != "sum" and not pair_force:
         parts.append(f"{options['aggregation']} aggregation")
-    if options.get("decoder", "node") == "pair_force":
+    if pair_force:
         parts.append("pair-force decoder (learned central pair force, velocity-Verlet "
                      f"substeps of at most {float(options.get('pair_force_substep', 2.0)):g} dt)")
     elif options.get("decoder", "node") != "node":

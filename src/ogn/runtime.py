@@ -575,12 +575,13 @@ def network_to_time(network_config, n_species: int, params, seed: int = 0):
         return network_config, params, None
     import jax
 
+    from .model import NetworkConfig
     from .simulator import make_simulator
 
-    paper = network_config._replace(radial_basis=0, radial_cutoff=0.0, aggregation="sum",
-                                    decoder="node", species_masses=(),
-                                    relative_velocity_vectors=False, stride_time=0.0,
-                                    substeps=0)
+    # the shape fields only: every option at its default, the paper's
+    paper = NetworkConfig(**{name: getattr(network_config, name) for name in (
+        "n_layers", "latent_size", "hidden_size", "mlp_hidden_layers", "output_size",
+        "split_edge_projection")})
     fresh = make_simulator(paper, n_species).init(jax.random.PRNGKey(seed), 2, 8)
     note = (f"the trained model is a learned pair force (no message passing); the paper's "
             f"{paper.n_layers}-layer network of width {paper.latent_size} is timed instead, "

@@ -2,23 +2,16 @@
 
 import numpy as np
 
+from .model import option_conflicts
+
 
 def startup_problems(config: dict) -> list[str]:
     """Messages (empty when fine) naming the config key and the fix."""
     problems = []
     model = config.get("model", {})
     options = model.get("options") or {}
-    decoder = options.get("decoder")
-    if model.get("architecture") == "extended" and decoder in ("vector", "pair_force"):
-        if not options.get("radial_basis"):
-            problems.append(f"model.options.decoder = {decoder} sees distances only through the "
-                            "radial basis: set model.options.radial_basis to at least 1 (e.g. 16)")
-        if decoder == "pair_force" and float(options.get("curriculum_k1_fraction") or 0) > 0:
-            problems.append("model.options.curriculum_k1_fraction > 0 would train the pair_force "
-                            "decoder at k = 1, whose stride is part of the model: set it to 0")
-        if decoder == "pair_force" and options.get("relative_velocity_vectors"):
-            problems.append("model.options.relative_velocity_vectors shapes the vector decoder: "
-                            "turn it off for decoder = pair_force")
+    if model.get("architecture") == "extended":
+        problems.extend(option_conflicts(options))
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])
