@@ -6,7 +6,9 @@ import pytest
 from ogn.neighbors import (
     build_neighbor_list,
     check_radius_fits_box,
+    grown_capacity,
     needs_rebuild,
+    neighbor_rows,
     ordered_pairs,
     padded_edges,
 )
@@ -29,6 +31,54 @@ def test_ordered_pairs_equal_brute_force(n, side, radius):
     senders, receivers = ordered_pairs(position, box, radius)
     assert set(zip(senders.tolist(), receivers.tolist(), strict=True)) == brute_force_pairs(
         position, box, radius)
+
+
+def dense_pairs(idx):
+    n = idx.shape[0]
+    return {(i, j) for i in range(n) for j in idx[i].tolist() if j < n}
+
+
+@pytest.mark.parametrize("side", [(14.0, 6.2, 9.0), (5.9, 12.5, 30.0)])
+def test_cell_search_in_boxes_with_few_cells_along_some_axes(side):
+    """Axes long enough for cells of radius/2 and axes searched whole by minimum image, mixed
+    in one box; positions unwrapped, some exactly on the box faces."""
+    rng = np.random.default_rng(int(side[0] * 10))
+    box = np.asarray(side)
+    position = rng.uniform(-1.0, 2.0, (700, 3)) * box
+    position[:5] = np.floor(position[:5] / box) * box  # on a face (wraps to 0)
+    senders, receivers = ordered_pairs(position, box, 2.9)
+    assert set(zip(senders.tolist(), receivers.tolist(), strict=True)) == brute_force_pairs(
+        position, box, 2.9)
+    order = np.lexsort((receivers, senders))
+    assert np.array_equal(order, np.arange(senders.size))  # sorted by sender, then receiver
+
+
+def test_dilute_box_gets_cells_larger_than_the_radius():
+    """80 atoms in a box of side 1000 (radius 2): cells of radius/2 would be 10^9; the grid is
+    capped at a few cells per atom and the search stays exact."""
+    rng = np.random.default_rng(6)
+    box = np.full(3, 1000.0)
+    position = np.concatenate([rng.uniform(0, 1000.0, (40, 3)),
+                               500.0 + rng.uniform(-2.0, 2.0, (40, 3))])
+    senders, receivers = ordered_pairs(position, box, 2.0)
+    assert senders.size > 40
+    assert set(zip(senders.tolist(), receivers.tolist(), strict=True)) == brute_force_pairs(
+        position, box, 2.0)
+
+
+def test_rows_wider_than_the_first_guess_are_searched_again():
+    """A dense cluster in a dilute gas: its rows hold many times the mean count, more than the
+    first search's width (1.5 x the uniform-density mean + 8); the result is still exact."""
+    rng = np.random.default_rng(5)
+    box = np.full(3, 20.0)
+    gas = rng.uniform(0, 20.0, (600, 3))
+    cluster = 10.0 + rng.uniform(-0.8, 0.8, (150, 3))
+    position = np.concatenate([gas, cluster])
+    idx, counts, capacity = neighbor_rows(position, box, 2.0)
+    assert counts.max() >= 149 and capacity == grown_capacity(int(counts.max()), 0.1)
+    assert idx.shape == (750, capacity)
+    assert dense_pairs(idx) == brute_force_pairs(position, box, 2.0)
+    assert np.array_equal(np.sum(idx < 750, axis=1), counts)
 
 
 def test_dense_list_holds_every_pair_and_pads_with_n():

@@ -5,7 +5,7 @@ image; both directions are present. Edge k goes from ``senders[k]`` (atom i) to
 ``receivers[k]`` (atom j) and carries the feature ``r_j - r_i`` (minimum image, length unit of
 the positions).
 
-Edges are found on the host (:func:`ogn.neighbors.padded_edges`, an exact k-d tree search) and
+Edges are found on the host (:func:`ogn.neighbors.padded_edges`, an exact cell-list search) and
 padded with the out-of-range index N to a fixed ``capacity``, so that jitted code sees fixed
 shapes. When a configuration has more pairs than the capacity, the capacity grows (jitted
 callers recompile once for the new shape); no edge is ever dropped.

@@ -1,4 +1,4 @@
-"""Neighbor lists built on the host with a k-d tree, used inside jit with fixed shapes.
+"""Neighbor lists built on the host with a cell list, used inside jit with fixed shapes.
 
 Two layouts of the same pair search:
 
@@ -8,10 +8,18 @@ Two layouts of the same pair search:
 * the *edge* layout, ``senders, receivers`` of shape (capacity,), one entry per ordered pair
   (both directions), padded with N. The graph network uses it.
 
-Building on the host is exact: the pair count is known before the arrays are allocated, so a
+Building on the host is exact: the pair count is known before the arrays are handed on, so a
 list never silently drops a pair. When the count exceeds the capacity the capacity grows (the
 caller's jitted functions then see a new shape and recompile once). A list stays valid while no
 atom has moved more than skin/2 since it was built (:func:`needs_rebuild`).
+
+The search (:func:`_cell_list_rows`, compiled by numba) bins the atoms into cells of side at
+least radius/2 and visits each unordered pair of cells within reach once, so every pair's
+distance is computed once and written into both atoms' rows. At 10,000 Kob-Andersen atoms
+(radius 3 sigma, 680,000 pairs) it takes about 21 ms on one core of this machine, against 95 ms
+for scipy's periodic k-d tree (``query_pairs``) plus the sort and packing it needs; MD rebuilds
+the list every 5-6 steps, so this is the difference between rebuilds costing more than the
+forces and costing a fraction of them.
 """
 
 from collections.abc import Callable
@@ -19,8 +27,8 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numba
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .space import wrap_numpy
 
@@ -43,41 +51,179 @@ def check_radius_fits_box(radius: float, box) -> None:
         )
 
 
-def half_pairs_within(position, box, radius: float):
-    """Unordered pairs {i, j} with minimum-image distance < radius, each once (host, numpy).
+# cells of side >= radius / 2: the 5^3 cells in reach span 15.6 radius^3 around an atom, against
+# 27 radius^3 for cells of side radius
+CELLS_PER_RADIUS = 2
+CELLS_PER_ATOM = 4  # at most this many cells per atom (dilute systems get larger cells)
 
-    Returns an (P, 2) int array (no particular order) from a periodic k-d tree.
+
+@numba.njit(cache=True)
+def _cell_grid(box, radius, cells_per_radius, max_cells):
+    """Cells per side and reach (cells searched each way) for each axis.
+
+    Cells are at least radius / ``cells_per_radius`` wide, and wider if that would make more
+    than ``max_cells`` cells. An axis gets ``reach`` = the number of cells that span the radius
+    when at least 2 * reach + 1 cells fit (so the cells in reach are distinct after the periodic
+    wrap); otherwise one cell spans the box along it and distances use the minimum image.
     """
-    box = np.asarray(box, dtype=np.float64)
+    volume = box[0] * box[1] * box[2]
+    side = max(radius / cells_per_radius, (volume / max(max_cells, 1)) ** (1.0 / 3.0))
+    n_cells = np.ones(3, np.int64)
+    reach = np.zeros(3, np.int64)
+    for axis in range(3):
+        count = int(np.floor(box[axis] / side))
+        if count >= 3:
+            span = int(np.ceil(radius * (1.0 + 1e-9) / (box[axis] / count)))
+            if count >= 2 * span + 1:
+                n_cells[axis] = count
+                reach[axis] = span
+    return n_cells, reach
+
+
+@numba.njit(cache=True, inline="always")
+def _periodic_cell(index, n_cells, length):
+    """A cell index one reach outside 0..n_cells-1 folded back, and the shift (0 or +-length)
+    that carries a position into that neighbour cell's periodic image."""
+    if index < 0:
+        return index + n_cells, -length
+    if index >= n_cells:
+        return index - n_cells, length
+    return index, 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _minimum_image(delta, length):
+    return delta - length * np.round(delta / length)
+
+
+@numba.njit(cache=True)
+def _cell_list_rows(wrapped, box, radius, capacity, cells_per_radius, cells_per_atom):
+    """Dense rows of every pair closer than ``radius`` (minimum image), by a cell list.
+
+    ``wrapped`` (N, 3) float64 positions in [0, box). Returns ``(idx, counts)``: idx (N,
+    capacity) int32 padded with N, and the (N,) true neighbor counts. A row whose count exceeds
+    ``capacity`` holds only its first ``capacity`` neighbors; the caller must check ``counts``.
+    Rows list neighbors in the order found (deterministic, not sorted).
+    """
+    n_atoms = wrapped.shape[0]
+    n_cells, reach = _cell_grid(box, radius, cells_per_radius,
+                                cells_per_atom * n_atoms + 64)
+    total_cells = n_cells[0] * n_cells[1] * n_cells[2]
+    # counting sort of the atoms by cell; positions copied in that order
+    cell_of = np.empty(n_atoms, np.int64)
+    for i in range(n_atoms):
+        cell = 0
+        for axis in range(3):
+            c = int(wrapped[i, axis] / box[axis] * n_cells[axis])
+            cell = cell * n_cells[axis] + min(max(c, 0), n_cells[axis] - 1)
+        cell_of[i] = cell
+    first = np.zeros(total_cells + 1, np.int64)
+    for i in range(n_atoms):
+        first[cell_of[i] + 1] += 1
+    for c in range(total_cells):
+        first[c + 1] += first[c]
+    slot = first[:-1].copy()
+    order = np.empty(n_atoms, np.int64)
+    for i in range(n_atoms):
+        order[slot[cell_of[i]]] = i
+        slot[cell_of[i]] += 1
+    sorted_position = np.empty((n_atoms, 3))
+    for s in range(n_atoms):
+        sorted_position[s] = wrapped[order[s]]
+
+    # rows in the sorted numbering, one spare column so a full row's writes stay in bounds
+    rows = np.empty((n_atoms, capacity + 1), np.int32)
+    counts = np.zeros(n_atoms, np.int64)
+    hit = np.empty(n_atoms, np.bool_)
+    radius_sq = radius * radius
+    lx, ly, lz = box[0], box[1], box[2]
+    whole_x, whole_y, whole_z = reach[0] == 0, reach[1] == 0, reach[2] == 0
+    for cell in range(total_cells):
+        if first[cell] == first[cell + 1]:
+            continue  # empty
+        cz = cell % n_cells[2]
+        cy = (cell // n_cells[2]) % n_cells[1]
+        cx = cell // (n_cells[1] * n_cells[2])
+        for ox in range(-reach[0], reach[0] + 1):
+            tx, shift_x = _periodic_cell(cx + ox, n_cells[0], lx)
+            for oy in range(-reach[1], reach[1] + 1):
+                ty, shift_y = _periodic_cell(cy + oy, n_cells[1], ly)
+                for oz in range(-reach[2], reach[2] + 1):
+                    tz, shift_z = _periodic_cell(cz + oz, n_cells[2], lz)
+                    other = (tx * n_cells[1] + ty) * n_cells[2] + tz
+                    if other < cell:
+                        continue  # this pair of cells is visited from the other one
+                    for a in range(first[cell], first[cell + 1]):
+                        # the image of a seen from the other cell: r_b - r_a needs no wrap
+                        xa = sorted_position[a, 0] - shift_x
+                        ya = sorted_position[a, 1] - shift_y
+                        za = sorted_position[a, 2] - shift_z
+                        b_first = a + 1 if other == cell else first[other]
+                        b_end = first[other + 1]
+                        for b in range(b_first, b_end):  # branch-free: vectorises
+                            dx = sorted_position[b, 0] - xa
+                            dy = sorted_position[b, 1] - ya
+                            dz = sorted_position[b, 2] - za
+                            if whole_x:
+                                dx = _minimum_image(dx, lx)
+                            if whole_y:
+                                dy = _minimum_image(dy, ly)
+                            if whole_z:
+                                dz = _minimum_image(dz, lz)
+                            hit[b - b_first] = dx * dx + dy * dy + dz * dz < radius_sq
+                        count_a = counts[a]
+                        for b in range(b_first, b_end):
+                            if hit[b - b_first]:
+                                rows[a, min(count_a, capacity)] = b
+                                count_a += 1
+                                count_b = counts[b]
+                                rows[b, min(count_b, capacity)] = a
+                                counts[b] = count_b + 1
+                        counts[a] = count_a
+
+    idx = np.full((n_atoms, capacity), n_atoms, np.int32)
+    atom_counts = np.empty(n_atoms, np.int64)
+    for s in range(n_atoms):
+        i = order[s]
+        atom_counts[i] = counts[s]
+        for k in range(min(counts[s], capacity)):
+            idx[i, k] = order[rows[s, k]]
+    return idx, atom_counts
+
+
+def expected_neighbor_count(n_atoms: int, box, radius: float) -> float:
+    """Mean number of neighbors within ``radius`` at uniform density."""
+    density = n_atoms / float(np.prod(np.asarray(box, dtype=np.float64)))
+    return density * 4.0 / 3.0 * np.pi * radius**3
+
+
+def neighbor_rows(position, box, radius: float, capacity: int | None = None,
+                  extra_fraction: float = 0.1):
+    """Exact dense rows of every pair within ``radius``: ``(idx, counts, capacity)``.
+
+    ``capacity`` is the row width to use when it suffices; if ``None`` or too small, the
+    search is repeated with ``max count * (1 + extra_fraction)`` (:func:`grown_capacity`).
+    """
+    box = np.asarray(box, dtype=np.float64) * np.ones(3)
     check_radius_fits_box(radius, box)
     wrapped = wrap_numpy(position, box)
-    tree = cKDTree(wrapped, boxsize=box)
-    return tree.query_pairs(radius, output_type="ndarray")
-
-
-def sorted_ordered_pairs(half_pairs, n_atoms: int):
-    """Both directions of ``half_pairs``, sorted by sender then receiver.
-
-    Returns ``(senders, receivers, counts)``: int arrays of length 2P and the (N,) number of
-    pairs per sender. One sort of the keys ``sender * N + receiver`` (int32 while N^2 fits: half
-    the memory traffic of int64 keys), then senders by ``np.repeat`` of the counts: no lexsort,
-    no division.
-    """
-    key_type = np.int32 if n_atoms * n_atoms < np.iinfo(np.int32).max else np.int64
-    first = half_pairs[:, 0].astype(key_type)
-    second = half_pairs[:, 1].astype(key_type)
-    n_half = first.size
-    keys = np.empty(2 * n_half, dtype=key_type)
-    np.multiply(first, n_atoms, out=keys[:n_half])
-    keys[:n_half] += second
-    np.multiply(second, n_atoms, out=keys[n_half:])
-    keys[n_half:] += first
-    keys.sort()
-    counts = (np.bincount(first, minlength=n_atoms)
-              + np.bincount(second, minlength=n_atoms)).astype(key_type)
-    senders = np.repeat(np.arange(n_atoms, dtype=key_type), counts)
-    keys -= senders * key_type(n_atoms)  # now the receivers
-    return senders, keys, counts
+    n_atoms = wrapped.shape[0]
+    width = capacity if capacity is not None else grown_capacity(
+        1.5 * expected_neighbor_count(n_atoms, box, radius) + 8, 0.0)
+    idx, counts = _cell_list_rows(wrapped, box, float(radius), int(width), CELLS_PER_RADIUS,
+                                  CELLS_PER_ATOM)
+    needed = int(counts.max()) if n_atoms else 0
+    if capacity is None or needed > capacity:
+        capacity = grown_capacity(needed, extra_fraction)
+        if needed > width:  # rows were cut short: search again, wide enough
+            idx, counts = _cell_list_rows(wrapped, box, float(radius), capacity,
+                                          CELLS_PER_RADIUS, CELLS_PER_ATOM)
+        elif capacity > width:
+            idx = np.concatenate(
+                [idx, np.full((n_atoms, capacity - width), n_atoms, np.int32)], axis=1)
+        else:  # only padding columns go
+            idx = np.ascontiguousarray(idx[:, :capacity])
+    return idx, counts, capacity
 
 
 def ordered_pairs(position, box, radius: float):
@@ -86,36 +232,19 @@ def ordered_pairs(position, box, radius: float):
     Host function (numpy in, numpy out). Returns ``senders, receivers`` sorted by sender
     (then receiver), int64 arrays of equal length; both directions of each pair are present.
     """
-    position = np.asarray(position, dtype=np.float64)
-    senders, receivers, _ = sorted_ordered_pairs(half_pairs_within(position, box, radius),
-                                                 len(position))
-    return senders.astype(np.int64), receivers.astype(np.int64)
-
-
-def neighbor_counts(senders, n_atoms: int):
-    return np.bincount(senders, minlength=n_atoms)
+    idx, counts, _ = neighbor_rows(np.asarray(position, dtype=np.float64), box, radius,
+                                   extra_fraction=0.0)
+    idx.sort(axis=1)  # padding N sorts last
+    n_atoms = idx.shape[0]
+    senders = np.repeat(np.arange(n_atoms, dtype=np.int64), counts)
+    receivers = idx[np.arange(idx.shape[1]) < counts[:, None]].astype(np.int64)
+    return senders, receivers
 
 
 def grown_capacity(needed: int, extra_fraction: float) -> int:
     """Capacity with head room, rounded up to a multiple of 8 to keep recompiles rare."""
     capacity = int(np.ceil(needed * (1.0 + extra_fraction)))
     return max(8, -(-capacity // 8) * 8)
-
-
-def dense_rows(receivers, counts, capacity: int):
-    """Pack receivers sorted by sender (``counts`` per sender) into (N, capacity) rows padded
-    with N. A boolean-mask assignment fills the rows in order: no per-pair index arithmetic."""
-    n_atoms = counts.size
-    if n_atoms and counts.max() > capacity:
-        raise ValueError(f"{counts.max()} neighbors exceed capacity {capacity}")
-    idx = np.full((n_atoms, capacity), n_atoms, dtype=np.int32)
-    idx[np.arange(capacity) < counts[:, None]] = receivers
-    return idx
-
-
-def dense_from_pairs(senders, receivers, n_atoms: int, capacity: int):
-    """Pack sorted ordered pairs into an (N, capacity) array padded with N."""
-    return dense_rows(receivers, neighbor_counts(senders, n_atoms), capacity)
 
 
 def build_neighbor_list(position, box, cutoff: float, skin: float, capacity: int | None = None,
@@ -128,18 +257,12 @@ def build_neighbor_list(position, box, cutoff: float, skin: float, capacity: int
     small: in Kob-Andersen LJ at 10,000 atoms (T = 3.0) the largest count drifts by about 2 %
     over 60 steps (149-152, mean 136), far inside 10 %; an overflow only costs one recompile.
     """
-    position_np = np.asarray(position, dtype=np.float64)
-    n_atoms = position_np.shape[0]
-    _, receivers, counts = sorted_ordered_pairs(
-        half_pairs_within(position_np, box, cutoff + skin), n_atoms)
-    needed = int(counts.max()) if n_atoms else 0
-    if capacity is None or needed > capacity:
-        new_capacity = grown_capacity(needed, extra_fraction)
-        if capacity is not None and log is not None:
-            log(f"neighbor list: {needed} neighbors exceed capacity {capacity}; "
-                f"reallocating to {new_capacity} (one recompile)")
-        capacity = new_capacity
-    idx = dense_rows(receivers, counts, capacity)
+    previous = capacity
+    idx, _, capacity = neighbor_rows(np.asarray(position, dtype=np.float64), box, cutoff + skin,
+                                     capacity, extra_fraction)
+    if previous is not None and capacity != previous and log is not None:
+        log(f"neighbor list: more neighbors than capacity {previous}; reallocating to "
+            f"{capacity} (one recompile)")
     return NeighborList(idx=jnp.asarray(idx), reference_position=jnp.asarray(position))
 
 

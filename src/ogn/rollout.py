@@ -2,7 +2,7 @@
 
 The learned simulator predicts ``(dr, dv)`` over k MD steps; a rollout feeds its output back as
 the next input. Like MD (:mod:`ogn.md`), the graph is found on the host within
-``graph_cutoff + skin`` (:func:`ogn.graph.build_edges`, exact k-d tree search, padded with N)
+``graph_cutoff + skin`` (:func:`ogn.graph.build_edges`, exact cell-list search, padded with N)
 and reused inside jit while no atom has moved more than skin/2 since the build. Every model
 step masks the edges longer than ``graph_cutoff`` to padding, so the network sees exactly the
 edges within rc, as in training. A jitted chunk (``lax.while_loop``) runs model steps until
