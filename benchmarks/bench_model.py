@@ -16,7 +16,7 @@ the process used per step (all threads, user + system: less sensitive than wall 
 jobs on a shared machine).
 
 Settings: by default the process uses what the ``train`` rule uses:
-:func:`ogn.threads.use_ynnpack_for_matrix_products` (YNNPACK for matrix products only;
+:func:`ogn.threads.use_ynnpack_fusions` (YNNPACK for matrix products, elementwise fusions and reductions;
 ``--xla-defaults`` keeps XLA's defaults instead) and glibc's malloc on transparent huge pages
 (the Snakefile sets ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1`` for every job; this script
 restarts itself with it; ``--small-pages`` keeps 4 KB pages). XLA allocates its temporary
@@ -71,8 +71,8 @@ def main():
         from ogn.threads import configure_cpu_threads
         configure_cpu_threads(args.threads)
     if not args.xla_defaults:
-        from ogn.threads import use_ynnpack_for_matrix_products
-        use_ynnpack_for_matrix_products()
+        from ogn.threads import use_ynnpack_fusions
+        use_ynnpack_fusions()
 
     import jax
     import numpy as np

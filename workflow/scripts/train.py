@@ -5,10 +5,10 @@ params.model, params.training, params.layers; input.curriculum (optional: the k 
 and test pairs of the stride curriculum); params.checkpoint (optional: where the resumable
 checkpoint lives; default beside output.model); output.model (.npz), output.curve (.csv).
 """
-from ogn.threads import configure_cpu_threads, use_ynnpack_for_matrix_products
+from ogn.threads import configure_cpu_threads, use_ynnpack_fusions
 
 configure_cpu_threads(snakemake.threads)  # noqa: F821
-use_ynnpack_for_matrix_products()
+use_ynnpack_fusions()
 
 from pathlib import Path  # noqa: E402
 
