@@ -11,10 +11,16 @@ scheduled and accounted as on a GPU cluster. No cgroups (proctrack/linuxproc, ta
 Accounting goes through slurmdbd into MariaDB, so `sacct` works as on a real cluster.
 
 One file outside that directory: while the cluster runs, /etc/slurm/slurm.conf is a symbolic
-link to its slurm.conf (removed at the end; the start refuses if that path holds anything
-else). SLURM_CONF alone does not do: the slurm-jobstep plugin strips every SLURM_* variable
-but the job's ids before the `srun` that runs a rule inside its job, so that `srun` looks for
-the configuration where real clusters keep it.
+link to its slurm.conf (removed at the end; the start refuses if that path holds a real
+configuration). SLURM_CONF alone does not do: the slurm-jobstep plugin strips every SLURM_*
+variable but the job's ids before the `srun` that runs a rule inside its job, so that `srun`
+looks for the configuration where real clusters keep it.
+
+Because that path is one per machine, two test clusters on one machine (two CI runs at once)
+take turns: each holds an exclusive lock on LOCK_FILE from before it links the configuration
+until it has stopped; the next one waits (up to LOCK_WAIT_SECONDS, printing why). The kernel
+drops the lock when its holder dies, so a link left by a killed run (its target still names
+CLUSTER_NAME) is replaced by whoever holds the lock next.
 
 Run by hand (root needed, as for any slurmctld/slurmd):
 
@@ -24,6 +30,7 @@ Run by hand (root needed, as for any slurmctld/slurmd):
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -48,6 +55,8 @@ N_GPUS = 2
 N_CPUS = 2
 DB_USER, DB_PASSWORD = "slurm", "ogn-test-only"
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")  # where srun looks without SLURM_CONF
+LOCK_FILE = Path("/run/lock/ogn-slurm-test.lock")  # one private cluster per machine at a time
+LOCK_WAIT_SECONDS = 1800.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class Cluster:
     root: Path
     env: dict
     processes: tuple  # ((name, subprocess.Popen), ...) in start order
+    lock_fd: int  # holds LOCK_FILE until stop_cluster closes it
 
     @property
     def slurm_conf(self) -> Path:
@@ -295,7 +305,12 @@ def start_cluster(root) -> Cluster:
     ports = write_files(root)
     env = client_env(root)
     processes: list = []
-    link_system_conf(root)
+    lock_fd = acquire_machine_lock()
+    try:
+        link_system_conf(root)
+    except BaseException:
+        os.close(lock_fd)
+        raise
     try:
         _start_munge(root, env, processes)
         _start_mariadb(root, env, processes, ports)
@@ -320,14 +335,60 @@ def start_cluster(root) -> Cluster:
     except BaseException:
         _stop_processes(processes, root)
         unlink_system_conf(root)
+        os.close(lock_fd)
         raise
-    return Cluster(root=root, env=env, processes=tuple(processes))
+    return Cluster(root=root, env=env, processes=tuple(processes), lock_fd=lock_fd)
+
+
+def acquire_machine_lock(path: Path = LOCK_FILE, wait: float = LOCK_WAIT_SECONDS) -> int:
+    """Take the machine-wide lock of the test clusters; returns its file descriptor.
+
+    Waits while another test cluster holds it (a second run on the same machine) and raises
+    after ``wait`` seconds with the holder's pid. The lock goes when the descriptor is closed
+    or its process ends.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise RuntimeError(
+                    f"another SLURM test cluster (pid {holder}) has held {path} for more than "
+                    f"{wait:.0f} s. Wait for it to finish, or stop it, then run the test again.") from None
+            if not announced:
+                print(f"waiting for the SLURM test cluster of pid {holder} to finish "
+                      f"(it holds {path})", file=sys.stderr, flush=True)
+                announced = True
+            time.sleep(2.0)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    return fd
+
+
+def _is_test_cluster_conf(path: Path) -> bool:
+    """True if path is a slurm.conf written by this module (names CLUSTER_NAME)."""
+    try:
+        return f"ClusterName={CLUSTER_NAME}\n" in path.read_text()
+    except OSError:
+        return False
 
 
 def link_system_conf(root: Path) -> None:
-    """Point /etc/slurm/slurm.conf at this cluster's slurm.conf (see the module docstring)."""
+    """Point /etc/slurm/slurm.conf at this cluster's slurm.conf (see the module docstring).
+
+    Call with the machine lock held: a link to another test cluster's configuration is then
+    one its killed owner left behind, and is replaced.
+    """
     ours = root / "etc" / "slurm.conf"
-    if SYSTEM_CONF.is_symlink() and not SYSTEM_CONF.exists():
+    if SYSTEM_CONF.is_symlink() and (not SYSTEM_CONF.exists()
+                                     or _is_test_cluster_conf(SYSTEM_CONF)):
         SYSTEM_CONF.unlink()  # left by an earlier run that was killed
     if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
         if SYSTEM_CONF.is_symlink() and SYSTEM_CONF.resolve() == ours:
@@ -437,11 +498,12 @@ def stop_cluster(cluster: Cluster) -> list[str]:
     finally:
         _stop_processes(list(cluster.processes), cluster.root)
         unlink_system_conf(cluster.root)
-    left = [name for name, process in cluster.processes if process.poll() is None]
-    deadline = time.monotonic() + 15
-    while job_step_daemons(cluster.root) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    left += [f"slurmstepd (pid {pid})" for pid in job_step_daemons(cluster.root)]
+        left = [name for name, process in cluster.processes if process.poll() is None]
+        deadline = time.monotonic() + 15
+        while job_step_daemons(cluster.root) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left += [f"slurmstepd (pid {pid})" for pid in job_step_daemons(cluster.root)]
+        os.close(cluster.lock_fd)
     return left
 
 
