@@ -26,11 +26,39 @@ def snakemake(workdir, *args, timeout=1500):
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
+def md_stages_run(tmp_path_factory):
+    """The MD stages alone, as the README runs them (`--until produce quench`): the work
+    directory, what the run returned, and the result files it left."""
     workdir = tmp_path_factory.mktemp("dag")
+    result = snakemake(workdir, "--until", "produce", "quench")
+    written = {p.relative_to(workdir / "results").as_posix()
+               for p in (workdir / "results").rglob("*") if p.is_file()}
+    return workdir, result, written
+
+
+@pytest.fixture(scope="module")
+def finished_run(md_stages_run):
+    """The whole DAG, run on from the MD stages' results."""
+    workdir = md_stages_run[0]
     result = snakemake(workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return workdir
+
+
+def test_until_produce_quench_runs_the_md_stages_and_stops(md_stages_run):
+    """Naming quench beside produce does not stall the glass's production (Snakemake stops
+    downstream of an --until job; the Snakefile's onstart handles it) and nothing past the MD
+    stages runs."""
+    _, result, written = md_stages_run
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    config = load_config(*CONFIGS)
+    production = config["md"]["production"]
+    for name in config["systems"]:
+        for kind, count in (("train", production["n_train"]), ("test", production["n_test"])):
+            for index in range(count):
+                assert f"md/{name}/{kind}_{index}.h5" in written, (name, kind, index)
+    assert "md/lj_glass/quenched.h5" in written
+    assert {path.split("/")[0] for path in written} <= {"md", "logs", "benchmarks"}, written
 
 
 def test_every_rule_ran_and_nothing_is_left_to_do(finished_run):
