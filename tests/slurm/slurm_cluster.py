@@ -22,7 +22,8 @@ until it has stopped; the next one waits (up to LOCK_WAIT_SECONDS, printing why)
 drops the lock when its holder dies, so a link left by a killed run (its target still names
 CLUSTER_NAME) is replaced by whoever holds the lock next.
 
-Run by hand (root needed, as for any slurmctld/slurmd):
+Run by hand (root needed, as for any slurmctld/slurmd; a cluster started this way does not
+hold the lock once `up` returns, so do not run the test beside it):
 
     python tests/slurm/slurm_cluster.py up /tmp/slurm     # prints `export SLURM_CONF=...`
     python tests/slurm/slurm_cluster.py down /tmp/slurm
