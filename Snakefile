@@ -32,12 +32,16 @@ include: "workflow/rules/ablation.smk"
 
 
 onstart:
-    # Snakemake never starts a job downstream of an --until job, and the glass's production
-    # starts from its quench: `--until produce quench` would stall lj_glass's production ("Out
-    # of jobs ready to be started", Snakemake issue #823). Naming produce already runs every
-    # quench it needs, so quench stops being an --until rule then (the DAG is the same).
-    if {"produce", "quench"} <= workflow.dag.untilrules:
-        workflow.dag.untilrules.discard("quench")
+    # Snakemake never starts a job downstream of an --until job, so naming two rules of which
+    # one feeds the other stalls the second ("Out of jobs ready to be started", Snakemake issue
+    # #823): `--until produce quench`, the glass's production starting from its quench. The
+    # downstream rule already runs every upstream job it needs (the DAG is the same), so a rule
+    # whose jobs feed another --until rule's jobs stops being an --until rule.
+    dag = workflow.dag
+    dag.untilrules -= {
+        job.rule.name for job in dag.jobs if dag.in_until(job)
+        for dependent in dag.depending[job]
+        if dag.in_until(dependent) and dependent.rule.name != job.rule.name}
 
 
 rule all:

@@ -98,7 +98,10 @@ def test_capacity_grows_on_overflow_and_is_kept_otherwise():
     position = rng.uniform(0, 8.0, (400, 3))
     messages = []
     small = build_neighbor_list(position, box, 2.5, 0.3, capacity=4, log=messages.append)
-    assert small.idx.shape[1] > 4 and "reallocating" in messages[0]
+    largest = int(np.sum(np.asarray(small.idx) < 400, axis=1).max())
+    assert small.idx.shape[1] == grown_capacity(largest, 0.1)
+    assert messages[0] == (f"neighbor list: {largest} neighbors exceed capacity 4; "
+                           f"reallocating to {small.idx.shape[1]} (one recompile)")
     kept = build_neighbor_list(position, box, 2.5, 0.3, capacity=200, log=messages.append)
     assert kept.idx.shape[1] == 200 and len(messages) == 1
 

@@ -3,6 +3,7 @@
 Runs in plain pytest: no daemons, only the lock file, here below tmp_path.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -47,7 +48,6 @@ def test_second_cluster_waits_then_names_the_holder(tmp_path, capfd):
 
 
 def test_lock_of_a_killed_holder_is_taken_at_once(tmp_path):
-    import os
     lock = tmp_path / "lock"
     holder = hold_lock(lock)
     holder.kill()

@@ -258,11 +258,11 @@ def build_neighbor_list(position, box, cutoff: float, skin: float, capacity: int
     over 60 steps (149-152, mean 136), far inside 10 %; an overflow only costs one recompile.
     """
     previous = capacity
-    idx, _, capacity = neighbor_rows(np.asarray(position, dtype=np.float64), box, cutoff + skin,
-                                     capacity, extra_fraction)
+    idx, counts, capacity = neighbor_rows(np.asarray(position, dtype=np.float64), box,
+                                          cutoff + skin, capacity, extra_fraction)
     if previous is not None and capacity != previous and log is not None:
-        log(f"neighbor list: more neighbors than capacity {previous}; reallocating to "
-            f"{capacity} (one recompile)")
+        log(f"neighbor list: {int(counts.max())} neighbors exceed capacity {previous}; "
+            f"reallocating to {capacity} (one recompile)")
     return NeighborList(idx=jnp.asarray(idx), reference_position=jnp.asarray(position))
 
 

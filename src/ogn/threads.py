@@ -29,9 +29,9 @@ def use_ynnpack_fusions() -> None:
     """Graph-network training jobs: let XLA's CPU backend hand matrix products, elementwise
     fusions and reductions to YNNPACK (``--xla_cpu_experimental_ynn_fusion_type``).
 
-    Measured here (benchmarks/bench_model.py, LJ-265, quiet machine): the 2-layer training step
-    134 -> 112-117 ms and the forward step 45 -> 31-34 ms against matrix products alone, and
-    the 10-layer training step 577 -> 513-531 ms. Loss and gradients agree with XLA's own
+    Measured on a 2-core Xeon (benchmarks/bench_model.py, LJ-265, quiet machine): the 2-layer
+    training step 134 -> 112-117 ms and the forward step 45 -> 31-34 ms against matrix
+    products alone, and the 10-layer training step 577 -> 513-531 ms. Loss and gradients agree with XLA's own
     kernels to float32 rounding (5e-7 of the largest gradient). The products that contract
     over the edges (the weight gradients) stay with XLA's own kernels, which YNNPACK does not
     take. The flag is experimental and XLA aborts on a flag it does not know, so it is set only
