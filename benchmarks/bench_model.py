@@ -1,8 +1,9 @@
 """Benchmark: the OGN's training step and forward step, split-projection vs straightforward.
 
-For each system (random configurations at the configured size, density and graph cutoff) and
-each layer count, times in the same process and interleaved (so both see the same machine
-load):
+For each system (a random configuration at the configured size, density and graph cutoff,
+its edges padded as the ``train`` rule pads them: to the largest configuration of the training
+set, which is 0.5% above the mean on LJ-265; ``--edge-head-room``) and each layer count,
+times in the same process and interleaved (so both see the same machine load):
 
 * one training step: loss, gradient and Adam update of one configuration (float32);
 * one forward step: ``predict_increments`` (edge vectors, standardization, network,
@@ -16,13 +17,18 @@ the process used per step (all threads, user + system: less sensitive than wall 
 jobs on a shared machine).
 
 Settings: by default the process uses what the ``train`` rule uses:
-:func:`ogn.threads.use_ynnpack_fusions` (YNNPACK for matrix products, elementwise fusions and reductions;
-``--xla-defaults`` keeps XLA's defaults instead) and glibc's malloc on transparent huge pages
+:func:`ogn.threads.use_ynnpack_fusions` with the config's ``compute.xla_cpu_ynn_fusions`` (the
+XLA operations handed to YNNPACK; ``--ynn-fusions`` sets others, ``--xla-defaults`` keeps XLA's
+defaults) and glibc's malloc on transparent huge pages
 (the Snakefile sets ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1`` for every job; this script
 restarts itself with it; ``--small-pages`` keeps 4 KB pages). XLA allocates its temporary
 buffers afresh at every call (hundreds of MB per training step); with 4 KB pages the page
 faults alone cost about a quarter of the step's time here, and huge pages remove almost all
 of them.
+
+``--ynn-variants dot dot,eltwise,reduce ...`` answers which YNNPACK choice suits this CPU: it
+compiles the network as used once per choice (per-compilation options, one process) and
+prints the training and forward step times of each, interleaved, with the ratio to the first.
 
 Usage::
 
@@ -30,6 +36,7 @@ Usage::
     python benchmarks/bench_model.py --systems lj sio2 si cuzr --layers 2 --repeats 9
     python benchmarks/bench_model.py --threads 2 --xla-flags="..."   # before JAX starts
     python benchmarks/bench_model.py --small-pages --xla-defaults
+    python benchmarks/bench_model.py --layers 2 --repeats 16 --ynn-variants dot dot,eltwise,reduce
 """
 
 import argparse
@@ -52,9 +59,19 @@ def parse_arguments():
     parser.add_argument("--xla-flags", default="", help="extra XLA_FLAGS for this process")
     parser.add_argument("--xla-defaults", action="store_true",
                         help="XLA's default CPU settings instead of the train rule's")
+    parser.add_argument("--ynn-fusions", nargs="*", default=None,
+                        help="operations handed to YNNPACK (default: the config's "
+                             "compute.xla_cpu_ynn_fusions)")
+    parser.add_argument("--ynn-variants", nargs="+", default=None,
+                        help="compare these YNNPACK choices (comma-separated lists; 'none' "
+                             "for XLA's defaults) in one process, network as used only")
     parser.add_argument("--small-pages", action="store_true",
                         help="keep glibc malloc on 4 KB pages (the train rule uses huge pages)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--edge-head-room", type=float, default=0.005,
+                        help="padding edge slots as a fraction of the edges (default 0.005: the "
+                             "train rule pads to its largest training configuration, 0.5%% "
+                             "above the mean on LJ-265)")
     return parser.parse_args()
 
 
@@ -70,22 +87,23 @@ def main():
     if args.threads:
         from ogn.threads import configure_cpu_threads
         configure_cpu_threads(args.threads)
-    if not args.xla_defaults:
+    from ogn.config import load_config
+    config = load_config(args.config)
+    if not args.xla_defaults and not args.ynn_variants:
         from ogn.threads import use_ynnpack_fusions
-        use_ynnpack_fusions()
+        use_ynnpack_fusions(config["compute"]["xla_cpu_ynn_fusions"] if args.ynn_fusions is None
+                            else args.ynn_fusions)
 
     import jax
     import numpy as np
     import optax
 
-    from ogn.config import load_config
     from ogn.graph import build_edges
     from ogn.model import network_config, parameter_count
     from ogn.normalizer import init_normalizer, standardization, update_normalizer
     from ogn.placement import random_non_overlapping
     from ogn.simulator import make_simulator, node_feature_size, node_inputs
 
-    config = load_config(args.config)
     rng = np.random.default_rng(args.seed)
 
     def timed(function, *arguments):
@@ -93,6 +111,14 @@ def main():
         start, cpu_start = time.perf_counter(), time.process_time()
         jax.block_until_ready(function(*arguments))
         return time.perf_counter() - start, time.process_time() - cpu_start
+
+    if args.ynn_variants:  # the network as used, once per YNNPACK choice
+        from ogn.threads import ynn_compiler_options
+        choices = [(label, True, ynn_compiler_options(
+            [] if label == "none" else [t for t in label.split(",") if t]))
+            for label in args.ynn_variants]
+    else:  # the straightforward form, then the network as used
+        choices = [("straightforward", False, None), ("split", True, None)]
 
     rows = []
     for name in args.systems:
@@ -104,7 +130,7 @@ def main():
         species = np.repeat(np.arange(n_species), system["counts"]).astype(np.int32)
         position = random_non_overlapping(rng, n_atoms, box, float(system["min_distance"]))
         velocity = rng.normal(size=(n_atoms, 3))
-        edges = build_edges(position, box, cutoff, extra_fraction=0.05)
+        edges = build_edges(position, box, cutoff, extra_fraction=args.edge_head_room)
         nodes = node_inputs(velocity, species, n_species)
         vectors = np.zeros((edges.capacity, 3))
         n = edges.n_edges
@@ -119,7 +145,7 @@ def main():
                   targets.astype(f32))
         for layers in args.layers:
             variants = {}
-            for split in (False, True):
+            for label, split, options in choices:
                 simulator = make_simulator(
                     network_config(config["model"], layers, split_edge_projection=split),
                     n_species)
@@ -134,18 +160,23 @@ def main():
                     updates, opt_state = optimizer.update(grads, opt_state, params)
                     return optax.apply_updates(params, updates), opt_state, loss
 
-                step = jax.jit(step)
-                forward = jax.jit(simulator.predict_increments)
                 train_args = (params, opt_state, standard, *inputs)
                 forward_args = (params, standard, position.astype(f32), velocity.astype(f32),
                                 species, box.astype(f32), edges.senders, edges.receivers)
-                compile_seconds = timed(step, *train_args)[0] + timed(forward, *forward_args)[0]
-                variants[split] = {"step": step, "forward": forward, "train_args": train_args,
-                                   "forward_args": forward_args, "train": [], "fwd": [],
-                                   "train_cpu": [], "fwd_cpu": [],
-                                   "compile": compile_seconds,
+                start = time.perf_counter()
+                if options is None:
+                    step, forward = jax.jit(step), jax.jit(simulator.predict_increments)
+                else:  # compiled here with this choice's options (the process has none set)
+                    step = jax.jit(step).lower(*train_args).compile(compiler_options=options)
+                    forward = jax.jit(simulator.predict_increments).lower(
+                        *forward_args).compile(compiler_options=options)
+                timed(step, *train_args), timed(forward, *forward_args)
+                variants[label] = {"step": step, "forward": forward,
+                                   "train_args": train_args, "forward_args": forward_args,
+                                   "train": [], "fwd": [], "train_cpu": [], "fwd_cpu": [],
+                                   "compile": time.perf_counter() - start,
                                    "params": parameter_count(params)}
-            for _ in range(args.repeats):  # interleaved: both variants see the same load
+            for _ in range(args.repeats):  # interleaved: every variant sees the same load
                 for variant in variants.values():
                     for key, function, arguments in (
                             ("train", variant["step"], variant["train_args"]),
@@ -153,15 +184,10 @@ def main():
                         wall, cpu = timed(function, *arguments)
                         variant[key].append(wall)
                         variant[key + "_cpu"].append(cpu)
-            reference, fast = variants[False], variants[True]
-            median = {key: {s: 1e3 * float(np.median(v[key])) for s, v in variants.items()}
-                      for key in ("train", "fwd", "train_cpu", "fwd_cpu")}
-            rows.append((name, n_atoms, n, layers, fast["params"],
-                         median["train"][False], median["train"][True],
-                         median["fwd"][False], median["fwd"][True],
-                         reference["compile"], fast["compile"],
-                         median["train_cpu"][False], median["train_cpu"][True],
-                         median["fwd_cpu"][False], median["fwd_cpu"][True]))
+            median = {label: {key: 1e3 * float(np.median(v[key]))
+                              for key in ("train", "fwd", "train_cpu", "fwd_cpu")}
+                      for label, v in variants.items()}
+            rows.append((name, n_atoms, n, layers, variants[choices[-1][0]]["params"], median))
             print(f"# done {name} L={layers}", file=sys.stderr, flush=True)
 
     load = os.getloadavg()
@@ -169,23 +195,45 @@ def main():
           f"{jax.__version__}, {os.cpu_count()} CPUs, load average {load[0]:.1f} "
           f"{load[1]:.1f} {load[2]:.1f}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
           f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')!r}\n")
+    if args.ynn_variants:
+        print_variant_table(rows, [label for label, _, _ in choices])
+    else:
+        print_speedup_tables(rows)
+
+
+def print_speedup_tables(rows):
+    """Straightforward form against the network as used: wall time, then CPU time."""
     print("| system | atoms | edges | layers | params | train straightforward | train split "
           "| speed-up | forward straightforward | forward split | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for (name, n_atoms, n_edges, layers, params, train_ref, train_fast, fwd_ref, fwd_fast,
-         *_) in rows:
-        print(f"| {name} | {n_atoms} | {n_edges} | {layers} | {params:,} | {train_ref:.1f} | "
-              f"{train_fast:.1f} | {train_ref / train_fast:.2f}x | {fwd_ref:.1f} | "
-              f"{fwd_fast:.1f} | {fwd_ref / fwd_fast:.2f}x |")
+    for name, n_atoms, n_edges, layers, params, median in rows:
+        ref, fast = median["straightforward"], median["split"]
+        print(f"| {name} | {n_atoms} | {n_edges} | {layers} | {params:,} | {ref['train']:.1f} | "
+              f"{fast['train']:.1f} | {ref['train'] / fast['train']:.2f}x | {ref['fwd']:.1f} | "
+              f"{fast['fwd']:.1f} | {ref['fwd'] / fast['fwd']:.2f}x |")
     print("\nCPU time of the process per step, all threads (ms, medians):\n")
     print("| system | layers | train straightforward | train split | speed-up "
           "| forward straightforward | forward split | speed-up |")
     print("|---|---|---|---|---|---|---|---|")
-    for (name, _, _, layers, _, _, _, _, _, _, _, train_ref, train_fast, fwd_ref,
-         fwd_fast) in rows:
-        print(f"| {name} | {layers} | {train_ref:.1f} | {train_fast:.1f} | "
-              f"{train_ref / train_fast:.2f}x | {fwd_ref:.1f} | {fwd_fast:.1f} | "
-              f"{fwd_ref / fwd_fast:.2f}x |")
+    for name, _, _, layers, _, median in rows:
+        ref, fast = median["straightforward"], median["split"]
+        print(f"| {name} | {layers} | {ref['train_cpu']:.1f} | {fast['train_cpu']:.1f} | "
+              f"{ref['train_cpu'] / fast['train_cpu']:.2f}x | {ref['fwd_cpu']:.1f} | "
+              f"{fast['fwd_cpu']:.1f} | {ref['fwd_cpu'] / fast['fwd_cpu']:.2f}x |")
+
+
+def print_variant_table(rows, labels):
+    """The network as used under each YNNPACK choice; ratios are to the first choice."""
+    print("| system | layers | YNNPACK fusions | train | vs first | forward | vs first "
+          "| train CPU | forward CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, _, _, layers, _, median in rows:
+        first = median[labels[0]]
+        for label in labels:
+            m = median[label]
+            print(f"| {name} | {layers} | {label} | {m['train']:.1f} | "
+                  f"{m['train'] / first['train']:.2f} | {m['fwd']:.1f} | "
+                  f"{m['fwd'] / first['fwd']:.2f} | {m['train_cpu']:.1f} | {m['fwd_cpu']:.1f} |")
 
 
 if __name__ == "__main__":

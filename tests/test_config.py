@@ -46,6 +46,43 @@ def test_mismatched_lengths_are_named(paper_config):
         validate_config(config)
 
 
+def test_unknown_ynn_fusion_type_is_named(paper_config):
+    config = copy.deepcopy(paper_config)
+    config["compute"]["xla_cpu_ynn_fusions"] = ["dot", "matmul"]
+    with pytest.raises(ConfigError, match=r"compute\.xla_cpu_ynn_fusions"):
+        validate_config(config)
+
+
+def test_ynn_fusion_choice_becomes_the_xla_flag_and_compile_options():
+    from ogn.threads import ynn_compiler_options, ynn_fusion_flag
+
+    assert ynn_fusion_flag(["dot"]) == "--xla_cpu_experimental_ynn_fusion_type=dot"
+    assert (ynn_fusion_flag(["dot", "eltwise", "reduce"])
+            == "--xla_cpu_experimental_ynn_fusion_type=dot,eltwise,reduce")
+    assert ynn_fusion_flag([]) == ""
+    assert ynn_compiler_options(["dot", "individual_dot"]) == {
+        "xla_cpu_experimental_ynn_fusion_type":
+            "LIBRARY_FUSION_TYPE_DOT,LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
+    assert ynn_compiler_options([]) == {}
+    with pytest.raises(ValueError, match=r"unknown YNNPACK fusion type\(s\) \['matmul'\].*"
+                                         r"compute\.xla_cpu_ynn_fusions"):
+        ynn_fusion_flag(["matmul"])
+
+
+def test_ynn_compile_options_reach_xla():
+    """The per-compilation form is what bench_model.py --ynn-variants times: XLA must accept
+    it and hand the matrix product to YNNPACK."""
+    import jax
+    import jax.numpy as jnp
+
+    from ogn.threads import ynn_compiler_options
+
+    x = jnp.ones((64, 32), jnp.float32)
+    lowered = jax.jit(lambda a: jnp.maximum(a @ a.T, 0.0)).lower(x)
+    with_dot = lowered.compile(compiler_options=ynn_compiler_options(["dot"])).as_text()
+    assert "__ynn_fusion" in with_dot
+
+
 def test_missing_potential_file_names_key_and_source(paper_config, tmp_path):
     config = copy.deepcopy(paper_config)
     config["systems"]["cuzr"]["potential"]["file"] = str(tmp_path / "nowhere.eam.fs")

@@ -22,23 +22,48 @@ def configure_cpu_threads(threads: int) -> None:
         os.environ[name] = str(threads)
 
 
-YNN_FUSIONS = "dot,eltwise,reduce"
+YNN_FUSION_TYPES = ("dot", "eltwise", "reduce", "individual_dot")
 
 
-def use_ynnpack_fusions() -> None:
-    """Graph-network training jobs: let XLA's CPU backend hand matrix products, elementwise
-    fusions and reductions to YNNPACK (``--xla_cpu_experimental_ynn_fusion_type``).
+def ynn_fusion_flag(fusion_types) -> str:
+    """The XLA flag that hands ``fusion_types`` (names of :data:`YNN_FUSION_TYPES`) to
+    YNNPACK, or "" for an empty list (XLA's defaults)."""
+    names = [str(name) for name in fusion_types]
+    unknown = [name for name in names if name not in YNN_FUSION_TYPES]
+    if unknown:
+        raise ValueError(f"unknown YNNPACK fusion type(s) {unknown}: compute.xla_cpu_ynn_fusions "
+                         f"takes a list of {', '.join(YNN_FUSION_TYPES)} (or [] for XLA's "
+                         "defaults)")
+    return f"--xla_cpu_experimental_ynn_fusion_type={','.join(names)}" if names else ""
 
-    Measured on a 2-core Xeon (benchmarks/bench_model.py, LJ-265, quiet machine): the 2-layer
-    training step 134 -> 112-117 ms and the forward step 45 -> 31-34 ms against matrix
-    products alone, and the 10-layer training step 577 -> 513-531 ms. Loss and gradients agree with XLA's own
-    kernels to float32 rounding (5e-7 of the largest gradient). The products that contract
-    over the edges (the weight gradients) stay with XLA's own kernels, which YNNPACK does not
-    take. The flag is experimental and XLA aborts on a flag it does not know, so it is set only
-    for the pinned jaxlib (0.10.2) and only before JAX starts.
+
+def ynn_compiler_options(fusion_types) -> dict:
+    """The same choice as per-compilation options (``jax.jit(...).lower(...).compile(
+    compiler_options=...)``), so that one process can time several choices side by side."""
+    ynn_fusion_flag(fusion_types)  # validates the names
+    if not fusion_types:
+        return {}
+    return {"xla_cpu_experimental_ynn_fusion_type":
+            ",".join("LIBRARY_FUSION_TYPE_" + str(name).upper() for name in fusion_types)}
+
+
+def use_ynnpack_fusions(fusion_types) -> None:
+    """Graph-network jobs: let XLA's CPU backend hand the operations ``fusion_types`` (config
+    ``compute.xla_cpu_ynn_fusions``) to YNNPACK (``--xla_cpu_experimental_ynn_fusion_type``).
+
+    Which choice is fastest depends on the CPU (benchmarks/bench_model.py --ynn-variants
+    times several in one process). LJ-265, 2-layer training step: on a 2-core AMD EPYC,
+    ``[dot]`` 69.5 ms against 77.5 ms with ``[dot, eltwise, reduce]`` (medians of 16
+    interleaved rounds, 2026-11-25); on a 2-core Xeon (session 8), ``[dot, eltwise, reduce]``
+    112-117 ms against 134 ms with ``[dot]``. Loss and gradients agree with XLA's own kernels
+    to float32 rounding. The products that contract over the edges (the weight gradients)
+    stay with XLA's own kernels whatever the choice: YNNPACK does not take them. The flag is
+    experimental and XLA aborts on a flag it does not know, so it is set only for the pinned
+    jaxlib (0.10.2), only before JAX starts, and never over a choice already in XLA_FLAGS.
     """
+    flag = ynn_fusion_flag(fusion_types)
     flags = os.environ.get("XLA_FLAGS", "")
-    if "jax" in sys.modules or "ynn_fusion_type" in flags or version("jaxlib") != "0.10.2":
+    if (not flag or "jax" in sys.modules or "ynn_fusion_type" in flags
+            or version("jaxlib") != "0.10.2"):
         return
-    os.environ["XLA_FLAGS"] = (
-        flags + f" --xla_cpu_experimental_ynn_fusion_type={YNN_FUSIONS}").strip()
+    os.environ["XLA_FLAGS"] = (flags + " " + flag).strip()

@@ -8,7 +8,7 @@ checkpoint lives; default beside output.model); output.model (.npz), output.curv
 from ogn.threads import configure_cpu_threads, use_ynnpack_fusions
 
 configure_cpu_threads(snakemake.threads)  # noqa: F821
-use_ynnpack_fusions()
+use_ynnpack_fusions(snakemake.config["compute"]["xla_cpu_ynn_fusions"])  # noqa: F821
 
 from pathlib import Path  # noqa: E402
 
