@@ -120,6 +120,7 @@ def main():
     else:  # the straightforward form, then the network as used
         choices = [("straightforward", False, None), ("split", True, None)]
 
+    gemm_rates = [reference_gemm_rate()]  # the machine's speed now (it drifts on shared hosts)
     rows = []
     for name in args.systems:
         system = config["systems"][name]
@@ -190,15 +191,35 @@ def main():
             rows.append((name, n_atoms, n, layers, variants[choices[-1][0]]["params"], median))
             print(f"# done {name} L={layers}", file=sys.stderr, flush=True)
 
+    gemm_rates.append(reference_gemm_rate())
     load = os.getloadavg()
     print(f"\nOGN step times, median of {args.repeats} interleaved repeats (ms); jax "
           f"{jax.__version__}, {os.cpu_count()} CPUs, load average {load[0]:.1f} "
           f"{load[1]:.1f} {load[2]:.1f}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
-          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')!r}\n")
+          f"GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '')!r}")
+    print(f"Machine speed: numpy float32 product (37,704 x 64) x (64 x 64) at "
+          f"{gemm_rates[0]:.0f} GFLOP/s before the timings and {gemm_rates[1]:.0f} after "
+          "(shared hosts drift by 10-20%: compare step times measured at similar rates)\n")
     if args.ynn_variants:
         print_variant_table(rows, [label for label, _, _ in choices])
     else:
         print_speedup_tables(rows)
+
+
+def reference_gemm_rate(repeats: int = 50) -> float:
+    """GFLOP/s of numpy's float32 product of an LJ-265 edge array (37,704 x 64) with a 64 x 64
+    weight: a yardstick of the machine's speed at the moment, independent of XLA."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.random((37_704, 64), dtype=np.float32)
+    w = rng.random((64, 64), dtype=np.float32)
+    x @ w
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        x @ w
+        seconds.append(time.perf_counter() - start)
+    return 2 * x.shape[0] * 64 * 64 / float(np.median(seconds)) / 1e9
 
 
 def print_speedup_tables(rows):
