@@ -80,7 +80,9 @@ def test_ynn_compile_options_reach_xla():
     x = jnp.ones((64, 32), jnp.float32)
     lowered = jax.jit(lambda a: jnp.maximum(a @ a.T, 0.0)).lower(x)
     with_dot = lowered.compile(compiler_options=ynn_compiler_options(["dot"])).as_text()
+    defaults = lowered.compile(compiler_options=ynn_compiler_options([])).as_text()
     assert "__ynn_fusion" in with_dot
+    assert with_dot != defaults  # the choice reached the compiler
 
 
 def test_missing_potential_file_names_key_and_source(paper_config, tmp_path):

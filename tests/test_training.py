@@ -30,6 +30,7 @@ from ogn.training import (
     read_curve,
     run_fingerprint,
     train,
+    training_capacity,
 )
 
 SMALL = {"architecture": "paper", "latent_size": 16, "hidden_size": 16, "mlp_hidden_layers": 1}
@@ -158,6 +159,29 @@ def toy_pairs(seed, n_pairs, n_atoms=24, side=3.4, dt=0.005, soft_scale=10.0, cu
                  trajectory=np.zeros(n_pairs, np.int32), frame=np.arange(n_pairs, dtype=np.int32),
                  attrs={"k": 1, "n_species": 2, "species_names": ["A", "B"],
                         "sha256": f"toy-{seed}-{n_pairs}"})
+
+
+def test_training_capacity_fits_the_most_crowded_end_of_any_pair():
+    """Edge slots = the most edges among both ends of every pair (time reversal starts from
+    the end), rounded up to 8: brute-force counts decide, and the end of one pair is made
+    the most crowded configuration on purpose."""
+    pairs = toy_pairs(3, 5)
+    position = pairs.position.astype(np.float64)
+    crowded = 0.75 * position[2]  # squeezed into a corner of the box: denser there
+    dr = pairs.dr.copy()
+    dr[2] = (crowded - position[2]).astype(np.float32)
+    pairs = pairs._replace(dr=dr)
+
+    def brute_force_edges(p):
+        d = p[None, :, :] - p[:, None, :]
+        d -= pairs.box * np.round(d / pairs.box)
+        r = np.linalg.norm(d, axis=-1)
+        return int(np.sum((r < 1.6) & ~np.eye(len(p), dtype=bool)))
+
+    counts = [brute_force_edges(p) for p in np.concatenate([position, position + dr])]
+    assert np.argmax(counts) == 5 + 2  # the end of pair 2
+    assert training_capacity(pairs, 1.6) == -(-max(counts) // 8) * 8
+    assert training_capacity(pairs, 1.6) >= max(counts) > max(counts[:5])
 
 
 def quiet(message):
