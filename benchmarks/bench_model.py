@@ -11,8 +11,9 @@ times in the same process and interleaved (so both see the same machine load):
 
 for the network as used (:mod:`ogn.model`, ``split_edge_projection=True``: node projections
 of the first edge-MLP layer computed per node and gathered per edge, LayerNorm scale/offset
-folded into the consumers) and for the straightforward concatenate-then-MLP form. Prints a
-markdown table of medians over the repeats and their ratio, then the same for the CPU time
+folded into the consumers, weight gradients in the C++ kernel of :mod:`ogn.kernels`;
+``--no-cpu-kernels`` for XLA's product) and for the straightforward concatenate-then-MLP
+form. Prints a markdown table of medians over the repeats and their ratio, then the same for the CPU time
 the process used per step (all threads, user + system: less sensitive than wall time to other
 jobs on a shared machine).
 
@@ -65,6 +66,9 @@ def parse_arguments():
     parser.add_argument("--ynn-variants", nargs="+", default=None,
                         help="compare these YNNPACK choices (comma-separated lists; 'none' "
                              "for XLA's defaults) in one process, network as used only")
+    parser.add_argument("--no-cpu-kernels", action="store_true",
+                        help="XLA's product for the weight gradients instead of the C++ kernel "
+                             "(ogn.kernels; sets OGN_NO_CPU_KERNELS=1)")
     parser.add_argument("--small-pages", action="store_true",
                         help="keep glibc malloc on 4 KB pages (the train rule uses huge pages)")
     parser.add_argument("--seed", type=int, default=0)
@@ -82,6 +86,8 @@ def main():
         tunables = ":".join(t for t in (os.environ.get("GLIBC_TUNABLES", ""), huge) if t)
         os.execve(sys.executable, [sys.executable, *sys.argv],
                   {**os.environ, "GLIBC_TUNABLES": tunables})  # glibc reads it at start only
+    if args.no_cpu_kernels:
+        os.environ["OGN_NO_CPU_KERNELS"] = "1"
     if args.xla_flags:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + args.xla_flags).strip()
     if args.threads:

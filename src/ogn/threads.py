@@ -56,8 +56,8 @@ def use_ynnpack_fusions(fusion_types) -> None:
     ``[dot]`` 69.5 ms against 77.5 ms with ``[dot, eltwise, reduce]`` (medians of 16
     interleaved rounds, 2026-11-25); on a 2-core Xeon (session 8), ``[dot, eltwise, reduce]``
     112-117 ms against 134 ms with ``[dot]``. Loss and gradients agree with XLA's own kernels
-    to float32 rounding. The products that contract over the edges (the weight gradients)
-    stay with XLA's own kernels whatever the choice: YNNPACK does not take them. The flag is
+    to float32 rounding. YNNPACK does not take the products that contract over the edges (the
+    weight gradients) whatever the choice: :mod:`ogn.kernels` runs them instead. The flag is
     experimental and XLA aborts on a flag it does not know, so it is set only for the pinned
     jaxlib (0.10.2), only before JAX starts, and never over a choice already in XLA_FLAGS.
     """
