@@ -23,7 +23,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 SOURCE = Path(__file__).with_name("weight_gradient.cc")
 TARGET = "ogn_weight_gradient"
@@ -88,17 +87,6 @@ def cpu_kernel_available() -> bool:
     return True
 
 
-def kernel_threads() -> int:
-    """Threads the kernel splits the rows over: the job's share of the CPU (its affinity mask,
-    capped by OMP_NUM_THREADS, which :func:`ogn.threads.configure_cpu_threads` sets)."""
-    try:
-        threads = len(os.sched_getaffinity(0))
-    except AttributeError:
-        threads = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    return max(1, min(threads, int(limit))) if limit.isdigit() else max(1, threads)
-
-
 def kernel_applies(x, g) -> bool:
     """Whether :func:`weight_gradient` of these operands runs the C++ kernel on a CPU."""
     return (x.ndim == 2 and g.ndim == 2 and x.dtype == jnp.float32 and g.dtype == jnp.float32
@@ -114,7 +102,4 @@ def weight_gradient(x, g):
     call = jax.ffi.ffi_call(TARGET, jax.ShapeDtypeStruct((x.shape[1], g.shape[1]), x.dtype),
                             vmap_method="sequential")
 
-    def on_cpu(x, g):
-        return call(x, g, threads=np.int32(kernel_threads()))
-
-    return jax.lax.platform_dependent(x, g, cpu=on_cpu, default=lambda x, g: x.T @ g)
+    return jax.lax.platform_dependent(x, g, cpu=call, default=lambda x, g: x.T @ g)

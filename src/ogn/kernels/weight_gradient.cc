@@ -1,14 +1,19 @@
 // Weight gradient of a dense layer applied to many rows: out = x^T g, contracting over rows.
 //
-// x (rows, m) and g (rows, n) are row-major float32; out is (m, n). The rows are split into
-// `threads` contiguous ranges, each reduced by one thread in chunks that stay in cache, and the
-// partial results are summed in a fixed order (deterministic for a given thread count). The
+// x (rows, m) and g (rows, n) are row-major float32; out is (m, n). The rows are split into one
+// contiguous part per thread of XLA's intra-op pool (the FFI's ThreadPool: the threads XLA's own
+// kernels use, sized to the job). The calling thread and pool tasks claim parts until none are
+// left, each reducing its part in chunks that stay in cache; the caller then waits only for parts
+// already being computed, so a busy pool never blocks it. Partial results are summed in part
+// order, so the result does not depend on which thread took which part. The
 // register tile is 8 rows of x^T by 32 columns of g: 16 vector accumulators of 16 floats (GCC
 // vector extensions: AVX-512 where -march=native has it, two AVX2 registers each otherwise).
 // Called from JAX through the XLA FFI (ogn.kernels); m must be a multiple of 8 and n of 32.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -63,8 +68,26 @@ void accumulate(const float* x, const float* g, int64_t m, int64_t n, int64_t r0
   }
 }
 
-ffi::Error WeightGradientImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> g,
-                              ffi::ResultBuffer<ffi::F32> out, int32_t threads) {
+// The parts of one call; shared with pool tasks, which may start after the call has returned.
+struct Parts {
+  const float* x;
+  const float* g;
+  int64_t rows, m, n, count, share;
+  std::vector<std::vector<float>> partial;
+  std::atomic<int64_t> next{0}, done{0};
+
+  // Compute unclaimed parts until none are left.
+  void work() {
+    for (int64_t p = next.fetch_add(1); p < count; p = next.fetch_add(1)) {
+      const int64_t r0 = std::min(rows, p * share), r1 = std::min(rows, (p + 1) * share);
+      accumulate(x, g, m, n, r0, r1, partial[p].data());
+      done.fetch_add(1, std::memory_order_release);
+    }
+  }
+};
+
+ffi::Error WeightGradientImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x,
+                              ffi::Buffer<ffi::F32> g, ffi::ResultBuffer<ffi::F32> out) {
   const auto xd = x.dimensions();
   const auto gd = g.dimensions();
   if (xd.size() != 2 || gd.size() != 2 || xd[0] != gd[0]) {
@@ -74,22 +97,26 @@ ffi::Error WeightGradientImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> g,
   if (m % kTileRows != 0 || n % kTileCols != 0) {
     return ffi::Error::InvalidArgument("weight_gradient: m must be a multiple of 8, n of 32");
   }
-  float* result = out->typed_data();
-  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, rows / kChunk + 1));
-  const int64_t share = (rows + workers - 1) / workers;
-  std::vector<std::vector<float>> partial(workers, std::vector<float>(m * n, 0.0f));
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < workers; ++t) {
-    const int64_t r0 = std::min(rows, t * share), r1 = std::min(rows, (t + 1) * share);
-    pool.emplace_back(accumulate, x.typed_data(), g.typed_data(), m, n, r0, r1,
-                      partial[t].data());
+  auto parts = std::make_shared<Parts>();
+  parts->x = x.typed_data();
+  parts->g = g.typed_data();
+  parts->rows = rows;
+  parts->m = m;
+  parts->n = n;
+  parts->count = std::clamp<int64_t>(pool.num_threads(), 1, rows / kChunk + 1);
+  parts->share = (rows + parts->count - 1) / parts->count;
+  parts->partial.assign(parts->count, std::vector<float>(m * n, 0.0f));
+  for (int64_t t = 1; t < parts->count; ++t) {
+    pool.Schedule([parts] { parts->work(); });
   }
-  accumulate(x.typed_data(), g.typed_data(), m, n, 0, std::min(rows, share),
-             partial[0].data());
-  for (auto& thread : pool) thread.join();
+  parts->work();
+  while (parts->done.load(std::memory_order_acquire) < parts->count) {
+    std::this_thread::yield();  // parts claimed by pool threads, being computed now
+  }
+  float* result = out->typed_data();
   for (int64_t k = 0; k < m * n; ++k) {
     float sum = 0.0f;
-    for (int64_t t = 0; t < workers; ++t) sum += partial[t][k];
+    for (int64_t p = 0; p < parts->count; ++p) sum += parts->partial[p][k];
     result[k] = sum;
   }
   return ffi::Error::Success();
@@ -99,7 +126,7 @@ ffi::Error WeightGradientImpl(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> g,
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(OgnWeightGradient, WeightGradientImpl,
                               ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Arg<ffi::Buffer<ffi::F32>>()
-                                  .Ret<ffi::Buffer<ffi::F32>>()
-                                  .Attr<int32_t>("threads"));
+                                  .Ret<ffi::Buffer<ffi::F32>>());
