@@ -1,6 +1,6 @@
 # OGN reproduction workflow (Liu et al., Mater. Horiz. 2023). See README.md.
 #   snakemake --cores 2 --configfile config/quick.yaml            # everything, 2-core preset
-#   snakemake --cores 2 --configfile config/quick.yaml --until produce quench
+#   snakemake --cores 2 --configfile config/quick.yaml -- md      # the MD stages only
 import os
 
 from snakemake.utils import min_version
@@ -29,22 +29,53 @@ include: "workflow/rules/rollout.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/runtime.smk"
 include: "workflow/rules/ablation.smk"
+include: "workflow/rules/analysis.smk"
 
-
-onstart:
-    # Snakemake never starts a job downstream of an --until job, so naming two rules of which
-    # one feeds the other stalls the second ("Out of jobs ready to be started", Snakemake issue
-    # #823): `--until produce quench`, the glass's production starting from its quench. The
-    # downstream rule already runs every upstream job it needs (the DAG is the same), so a rule
-    # whose jobs feed another --until rule's jobs stops being an --until rule.
-    dag = workflow.dag
-    dag.untilrules -= {
-        job.rule.name for job in dag.jobs if dag.in_until(job)
-        for dependent in dag.depending[job]
-        if dag.in_until(dependent) and dependent.rule.name != job.rule.name}
+# The cheap jobs (tables and figures) run where Snakemake runs, not as cluster jobs.
+localrules:
+    all,
+    md,
+    models,
+    accuracy,
+    cage_sizes,
+    rmsd,
+    fictive_temperature,
+    sweep_losses,
+    transfer_table,
+    ablation_table,
+    summary,
+    fig2,
+    fig3,
+    fig4,
+    fig4b,
+    fig5,
+    figS1,
+    figS2,
+    figS3,
+    figS4,
+    figS5_S7,
+    figS8,
+    figS9,
+    figS10,
+    figS11,
+    figS12,
 
 
 rule all:
     default_target: True
     input:
-        all_targets(),
+        targets.all_targets(config),
+
+
+rule md:
+    message:
+        "The MD stages: every equilibrated, quenched and production trajectory"
+    input:
+        targets.md_targets(config),
+
+
+rule models:
+    message:
+        "Every trained model of the figures (OGN and Fast-OGN per system)"
+    input:
+        targets.model_targets(config),

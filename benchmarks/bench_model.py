@@ -9,16 +9,16 @@ times in the same process and interleaved (so both see the same machine load):
 * one forward step: ``predict_increments`` (edge vectors, standardization, network,
   unstandardization) of one configuration;
 
-for the network as used (:mod:`ogn.model`, ``split_edge_projection=True``: node projections
+for the network as used (:mod:`ogn.net.network`, ``split_edge_projection=True``: node projections
 of the first edge-MLP layer computed per node and gathered per edge, LayerNorm scale/offset
-folded into the consumers, weight gradients in the C++ kernel of :mod:`ogn.kernels`;
+folded into the consumers, weight gradients in the C++ kernel of :mod:`ogn.net.kernels`;
 ``--no-cpu-kernels`` for XLA's product) and for the straightforward concatenate-then-MLP
 form. Prints a markdown table of medians over the repeats and their ratio, then the same for the CPU time
 the process used per step (all threads, user + system: less sensitive than wall time to other
 jobs on a shared machine).
 
 Settings: by default the process uses what the ``train`` rule uses:
-:func:`ogn.threads.use_ynnpack_fusions` with the config's ``compute.xla_cpu_ynn_fusions`` (the
+:func:`ogn.workflow.threads.use_ynnpack_fusions` with the config's ``compute.xla_cpu_ynn_fusions`` (the
 XLA operations handed to YNNPACK; ``--ynn-fusions`` sets others, ``--xla-defaults`` keeps XLA's
 defaults) and glibc's malloc on transparent huge pages
 (the Snakefile sets ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1`` for every job; this script
@@ -68,7 +68,7 @@ def parse_arguments():
                              "for XLA's defaults) in one process, network as used only")
     parser.add_argument("--no-cpu-kernels", action="store_true",
                         help="XLA's product for the weight gradients instead of the C++ kernel "
-                             "(ogn.kernels; sets OGN_NO_CPU_KERNELS=1)")
+                             "(ogn.net.kernels; sets OGN_NO_CPU_KERNELS=1)")
     parser.add_argument("--small-pages", action="store_true",
                         help="keep glibc malloc on 4 KB pages (the train rule uses huge pages)")
     parser.add_argument("--seed", type=int, default=0)
@@ -91,12 +91,12 @@ def main():
     if args.xla_flags:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + args.xla_flags).strip()
     if args.threads:
-        from ogn.threads import configure_cpu_threads
+        from ogn.workflow.threads import configure_cpu_threads
         configure_cpu_threads(args.threads)
-    from ogn.config import load_config
+    from ogn.workflow.config import load_config
     config = load_config(args.config)
     if not args.xla_defaults and not args.ynn_variants:
-        from ogn.threads import use_ynnpack_fusions
+        from ogn.workflow.threads import use_ynnpack_fusions
         use_ynnpack_fusions(config["compute"]["xla_cpu_ynn_fusions"] if args.ynn_fusions is None
                             else args.ynn_fusions)
 
@@ -104,11 +104,12 @@ def main():
     import numpy as np
     import optax
 
-    from ogn.graph import build_edges
-    from ogn.model import network_config, parameter_count
-    from ogn.normalizer import init_normalizer, standardization, update_normalizer
-    from ogn.placement import random_non_overlapping
-    from ogn.simulator import make_simulator, node_feature_size, node_inputs
+    from ogn.md.placement import random_non_overlapping
+    from ogn.net.graph import build_edges
+    from ogn.net.network import parameter_count
+    from ogn.net.normalizer import init_normalizer, standardization, update_normalizer
+    from ogn.net.options import network_config
+    from ogn.net.simulator import make_simulator, node_feature_size, node_inputs
 
     rng = np.random.default_rng(args.seed)
 
@@ -119,7 +120,7 @@ def main():
         return time.perf_counter() - start, time.process_time() - cpu_start
 
     if args.ynn_variants:  # the network as used, once per YNNPACK choice
-        from ogn.threads import ynn_compiler_options
+        from ogn.workflow.threads import ynn_compiler_options
         choices = [(label, True, ynn_compiler_options(
             [] if label == "none" else [t for t in label.split(",") if t]))
             for label in args.ynn_variants]

@@ -1,4 +1,4 @@
-"""Float32 vs float64 MD: energy drift and fluctuation over the same NVE run (issue 2, item 8).
+"""Float32 vs float64 MD: energy drift and fluctuation over the same NVE run.
 
 For each system: equilibrate in float64, then run the same NVE segment from the same state in
 float64 and in float32 and print drift (last-100 minus first-100 mean total energy) and
@@ -9,19 +9,19 @@ fluctuation (std of total energy), both relative to the mean kinetic energy.
 
 import argparse
 
-from ogn.precision import enable_float64
+from ogn.md.precision import enable_float64
 
 enable_float64()
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ogn.config import REPO_ROOT, load_config  # noqa: E402
-from ogn.md import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
-from ogn.neighbors import build_neighbor_list  # noqa: E402
-from ogn.observables import energy_drift_and_fluctuation  # noqa: E402
-from ogn.protocols import equilibrate  # noqa: E402
-from ogn.systems import make_system  # noqa: E402
+from ogn.evaluate.observables import energy_drift_and_fluctuation  # noqa: E402
+from ogn.md.dynamics import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
+from ogn.md.neighbors import build_neighbor_list  # noqa: E402
+from ogn.md.protocols import equilibrate  # noqa: E402
+from ogn.md.systems import make_system  # noqa: E402
+from ogn.workflow.config import REPO_ROOT, load_config  # noqa: E402
 
 EQUILIBRATION = {"minimize_steps": 300, "max_steps": 2000, "min_steps": 2000,
                  "settle_window": 500, "settle_tolerance": 0.005, "record_every": 50}

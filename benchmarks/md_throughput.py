@@ -1,7 +1,7 @@
-"""MD throughput, ours (JAX) against LAMMPS, in atom-steps per second (issue 2).
+"""MD throughput, ours (JAX) against LAMMPS, in atom-steps per second.
 
 For each potential at the paper's N and at about 2,000 and 10,000 atoms (same density and
-composition, :func:`ogn.systems.scaled_counts_and_box`): one starting configuration (random
+composition, :func:`ogn.md.sizing.scaled_counts_and_box`): one starting configuration (random
 non-overlapping placement, a short FIRE minimisation, Maxwell-Boltzmann velocities at T) is run
 NVE with the same N, dt and neighbor skin by
 
@@ -15,7 +15,7 @@ reported apart), then ``steps`` timed steps, ``--repeats`` times from the same w
 (ours f64, ours f32, LAMMPS 2 threads, LAMMPS 1 core, then again), so a change of the machine's
 load hits every engine alike. Our runs record one frame at the end (``record_every = steps``);
 the time includes the host neighbor-list rebuilds. Most rebuilds overlap the force computation
-(:func:`ogn.md.simulate` builds the next list while a chunk runs); ``rebuilds`` gives all lists
+(:func:`ogn.md.dynamics.simulate` builds the next list while a chunk runs); ``rebuilds`` gives all lists
 used and, in brackets, those built while the run waited, and ``rebuild share`` is the time of
 the latter as a share of the run time (one rebuild timed apart, times their count). ``E/atom diff`` is our final total energy per atom minus
 LAMMPS's (2 threads), relative to the mean kinetic energy per atom: both start from the same
@@ -40,7 +40,7 @@ from pathlib import Path
 # case on a busy machine (set OMP_WAIT_POLICY yourself to override).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ogn.precision import enable_float64
+from ogn.md.precision import enable_float64
 
 enable_float64()
 
@@ -49,12 +49,13 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
-from ogn.config import REPO_ROOT, load_config  # noqa: E402
-from ogn.lammps_bridge import lammps_md_seconds, lammps_timestep, lammps_velocity  # noqa: E402
-from ogn.md import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
-from ogn.neighbors import build_neighbor_list  # noqa: E402
-from ogn.placement import minimize_fire  # noqa: E402
-from ogn.systems import make_system, scaled_counts_and_box  # noqa: E402
+from ogn.md.dynamics import init_state, make_advance, maxwell_boltzmann_velocities, simulate  # noqa: E402
+from ogn.md.lammps import lammps_md_seconds, lammps_timestep, lammps_velocity  # noqa: E402
+from ogn.md.neighbors import build_neighbor_list  # noqa: E402
+from ogn.md.placement import minimize_fire  # noqa: E402
+from ogn.md.sizing import scaled_counts_and_box  # noqa: E402
+from ogn.md.systems import make_system  # noqa: E402
+from ogn.workflow.config import REPO_ROOT, load_config  # noqa: E402
 
 SYSTEMS = ["lj", "sio2", "si", "cuzr"]
 SIZES = ["paper", "2000", "10000"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ogn.precision import enable_float64
+from ogn.md.precision import enable_float64
 
 enable_float64()
 

@@ -6,7 +6,7 @@ passed in explicitly, as for the steepest-descent relaxation).
 
 import numpy as np
 
-from ogn.neighbors import build_neighbor_list
+from ogn.md.neighbors import build_neighbor_list
 
 
 def species_vector(counts, rng) -> np.ndarray:

@@ -5,8 +5,8 @@ import functools
 import numpy as np
 from conftest import REPO
 
-from ogn.config import load_config
-from ogn.protocols import equilibrate, produce, quench
+from ogn.md.protocols import equilibrate, produce, quench
+from ogn.workflow.config import load_config
 
 # Enough to settle the temperature of these small systems; the NVE run is the 1000 steps.
 EQUILIBRATION = {"minimize_steps": 300, "max_steps": 1500, "min_steps": 1500,
@@ -22,7 +22,7 @@ def paper_config():
 
 @functools.cache
 def system(name):
-    from ogn.systems import make_system
+    from ogn.md.systems import make_system
     return make_system(name, paper_config())
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from ogn.config import ConfigError, load_config, validate_config
-from ogn.h5md import TrajectoryFileError, read_trajectory
-from ogn.workflow_checks import startup_problems
+from ogn.data.h5md import TrajectoryFileError, read_trajectory
+from ogn.workflow.checks import startup_problems
+from ogn.workflow.config import ConfigError, load_config, validate_config
 
 PAPER = REPO / "config" / "config.yaml"
 
@@ -54,7 +54,7 @@ def test_unknown_ynn_fusion_type_is_named(paper_config):
 
 
 def test_ynn_fusion_choice_becomes_the_xla_flag_and_compile_options():
-    from ogn.threads import ynn_compiler_options, ynn_fusion_flag
+    from ogn.workflow.threads import ynn_compiler_options, ynn_fusion_flag
 
     assert ynn_fusion_flag(["dot"]) == "--xla_cpu_experimental_ynn_fusion_type=dot"
     assert (ynn_fusion_flag(["dot", "eltwise", "reduce"])
@@ -75,7 +75,7 @@ def test_ynn_compile_options_reach_xla():
     import jax
     import jax.numpy as jnp
 
-    from ogn.threads import ynn_compiler_options
+    from ogn.workflow.threads import ynn_compiler_options
 
     x = jnp.ones((64, 32), jnp.float32)
     lowered = jax.jit(lambda a: jnp.maximum(a @ a.T, 0.0)).lower(x)

@@ -1,4 +1,4 @@
-"""The extended OGN (issue 8): radial basis, mean aggregation, vector decoder, time reversal,
+"""The extended OGN: radial basis, mean aggregation, vector decoder, time reversal,
 loss weights, stride curriculum. Each option is checked for what it promises."""
 
 import jax
@@ -8,29 +8,17 @@ import pytest
 import yaml
 from test_training import SMALL, toy_pairs, training_config
 
-from ogn.graph import build_edges
-from ogn.model import (
-    Graph,
-    NetworkConfig,
-    aggregation_scale,
-    architecture_label,
-    make_network,
-    network_config,
-    radial_features,
-)
-from ogn.normalizer import init_normalizer, standardization, update_normalizer
-from ogn.simulator import make_simulator, node_inputs
-from ogn.training import (
-    curriculum_phases,
-    host_batch,
-    learning_rate_schedule,
-    reversed_pair,
-    train,
-    train_with_curriculum,
-    training_recipe,
-    uses_curriculum,
-)
-from ogn.workflow_checks import startup_problems
+from ogn.learn.batches import host_batch, reversed_pair
+from ogn.learn.curriculum import curriculum_phases, train_with_curriculum
+from ogn.learn.loop import train
+from ogn.learn.recipe import learning_rate_schedule
+from ogn.net.decoders import radial_features
+from ogn.net.graph import build_edges
+from ogn.net.network import Graph, NetworkConfig, aggregation_scale, make_network
+from ogn.net.normalizer import init_normalizer, standardization, update_normalizer
+from ogn.net.options import architecture_label, network_config, training_recipe, uses_curriculum
+from ogn.net.simulator import make_simulator, node_inputs
+from ogn.workflow.checks import startup_problems
 
 EXTENDED = {**SMALL, "architecture": "extended",
             "options": {"radial_basis": 8, "aggregation": "mean", "decoder": "vector",
@@ -211,7 +199,7 @@ def test_time_reversed_pair_is_what_md_does_backwards():
     """From (r(t+k), -v(t+k)) velocity Verlet reaches (r(t), -v(t)): the reversed targets."""
     from md_runs import nve_frames, system
 
-    from ogn.rollout import md_rollout
+    from ogn.evaluate.md_reference import md_rollout
 
     frames, k, t = nve_frames("lj"), 5, 200
     lj = system("lj")
@@ -247,7 +235,7 @@ def test_loss_weights_weigh_the_dr_and_dv_terms():
     standard = fitted_standardization(velocity, species, d - box * np.round(d / box),
                                       dtype=jnp.float32)
     params = simulator.init(jax.random.PRNGKey(1), len(species), edges.capacity)
-    from ogn.graph import edge_vectors_numpy
+    from ogn.net.graph import edge_vectors_numpy
     nodes = node_inputs(velocity, species, 2).astype(np.float32)
     vectors = edge_vectors_numpy(position, box, edges).astype(np.float32)
     targets = np.random.default_rng(0).normal(size=(len(species), 6)).astype(np.float32)
@@ -303,7 +291,7 @@ def test_curriculum_continues_from_the_k1_parameters(tmp_path):
 
 
 def test_network_config_round_trips_through_the_model_file(tmp_path):
-    from ogn.modelfile import load_model, save_model
+    from ogn.net.modelfile import load_model, save_model
 
     simulator, config = vector_model(jnp.float32)
     params = simulator.init(jax.random.PRNGKey(0), 10, 64)
@@ -331,7 +319,7 @@ def test_paper_options_name_every_option_and_give_the_paper_model():
     value of model.options into the paper row (it did once, with a new option)."""
     from conftest import REPO
 
-    from ogn.model import PAPER_OPTIONS
+    from ogn.net.options import PAPER_OPTIONS
 
     with open(REPO / "config" / "schema.yaml") as handle:
         schema = yaml.safe_load(handle)
@@ -413,9 +401,9 @@ def test_pair_force_integrator_is_md_with_the_true_force():
     measured: at most 5e-14, the order of float64 sums)."""
     from md_runs import nve_frames, system
 
-    from ogn.model import velocity_verlet_increments
-    from ogn.neighbors import build_neighbor_list
-    from ogn.rollout import md_rollout
+    from ogn.evaluate.md_reference import md_rollout
+    from ogn.md.neighbors import build_neighbor_list
+    from ogn.net.decoders import velocity_verlet_increments
 
     lj, k = system("lj"), 5
     start = nve_frames("lj")[200]
@@ -448,7 +436,7 @@ def test_pair_force_model_learns_the_toy_pair_force(tmp_path):
     data: test_short_training_lowers_the_test_loss_tenfold)."""
     from test_training import run
 
-    from ogn.training import make_eval_loss, mean_test_loss, prepare_test_set
+    from ogn.learn.steps import make_eval_loss, mean_test_loss, prepare_test_set
 
     config = network_config({**PAIR_FORCE, "options": {**PAIR_FORCE["options"],
                                                        "time_reversal": False}},

@@ -1,4 +1,4 @@
-"""The C++ weight-gradient kernel (ogn.kernels) against numpy, and the model with and without it."""
+"""The C++ weight-gradient kernel (ogn.net.kernels) against numpy, and the model with and without it."""
 
 import shutil
 
@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from ogn import kernels
-from ogn.model import dense
+from ogn.net.layers import dense
 
 needs_compiler = pytest.mark.skipif(
     not (shutil.which("g++") or shutil.which("c++")),
-    reason="no C++ compiler: ogn.kernels falls back to XLA's product")
+    reason="no C++ compiler: ogn.net.kernels falls back to XLA's product")
 
 
 @needs_compiler

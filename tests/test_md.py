@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 from md_runs import PRODUCTION, nve_frames, system
 
-from ogn.h5md import mdanalysis_universe, read_trajectory, write_trajectory
-from ogn.md import maxwell_boltzmann_velocities, total_momentum
-from ogn.observables import energy_drift_and_fluctuation, first_peak_position, radial_distribution
-from ogn.protocols import frames_to_trajectory
+from ogn.data.h5md import mdanalysis_universe, read_trajectory, write_trajectory
+from ogn.evaluate.observables import (
+    energy_drift_and_fluctuation,
+    first_peak_position,
+    radial_distribution,
+)
+from ogn.md.dynamics import maxwell_boltzmann_velocities, total_momentum
+from ogn.md.protocols import frames_to_trajectory
 
 SYSTEMS = ["lj", "lj_glass", "sio2", "si", "cuzr"]
 
@@ -76,7 +80,7 @@ def _datasets(path):
 def test_same_seed_gives_identical_files(tmp_path):
     from md_runs import equilibrated_state
 
-    from ogn.protocols import produce
+    from ogn.md.protocols import produce
     settings = dict(PRODUCTION, steps=30, decorrelation_steps=20)
     paths = []
     for run in range(2):

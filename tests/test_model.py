@@ -6,15 +6,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ogn.augment import (
-    apply_symmetry,
-    cube_symmetries,
-    transform_box,
-    transform_position,
-)
-from ogn.graph import build_edges, edge_vectors, edge_vectors_numpy
-from ogn.model import Graph, NetworkConfig, make_network, network_config, parameter_count
-from ogn.modelfile import (
+from ogn.data.augment import apply_symmetry, cube_symmetries, transform_box, transform_position
+from ogn.data.pairs import Pairs
+from ogn.learn.batches import host_batch
+from ogn.md.neighbors import build_neighbor_list
+from ogn.md.placement import random_non_overlapping
+from ogn.md.potentials.lj import kob_andersen_potential
+from ogn.net.graph import build_edges, edge_vectors, edge_vectors_numpy
+from ogn.net.modelfile import (
     IncompatibleModelError,
     ModelFileError,
     check_compatible,
@@ -22,8 +21,8 @@ from ogn.modelfile import (
     load_model,
     save_model,
 )
-from ogn.neighbors import build_neighbor_list
-from ogn.normalizer import (
+from ogn.net.network import Graph, NetworkConfig, make_network, parameter_count
+from ogn.net.normalizer import (
     init_normalizer,
     init_stats,
     mean_and_std,
@@ -32,11 +31,8 @@ from ogn.normalizer import (
     update_stats,
     variance,
 )
-from ogn.pairs import Pairs
-from ogn.placement import random_non_overlapping
-from ogn.potentials.lj import kob_andersen_potential
-from ogn.simulator import make_simulator, node_feature_size
-from ogn.training import host_batch
+from ogn.net.options import network_config
+from ogn.net.simulator import make_simulator, node_feature_size
 
 SMALL = {"architecture": "paper", "latent_size": 16, "hidden_size": 16, "mlp_hidden_layers": 1}
 KA = {"epsilon": [[1.0, 1.5], [1.5, 0.5]], "sigma": [[1.0, 0.8], [0.8, 0.88]],
@@ -351,7 +347,7 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
 
 
 def test_batched_loss_is_the_mean_over_configurations():
-    from ogn.simulator import batched_loss
+    from ogn.net.simulator import batched_loss
 
     simulator = make_simulator(network_config(SMALL, 1), 2)
     rng = np.random.default_rng(8)

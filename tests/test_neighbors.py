@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ogn.neighbors import (
+from ogn.md.neighbors import (
     build_neighbor_list,
     check_radius_fits_box,
     grown_capacity,

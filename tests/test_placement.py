@@ -3,9 +3,9 @@
 import numpy as np
 from conftest import REPO
 
-from ogn.config import load_config
-from ogn.placement import minimize_fire, random_non_overlapping
-from ogn.systems import make_system
+from ogn.md.placement import minimize_fire, random_non_overlapping
+from ogn.md.systems import make_system
+from ogn.workflow.config import load_config
 
 
 def test_fire_advances_from_a_near_overlap_with_a_bounded_step():

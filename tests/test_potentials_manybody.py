@@ -8,10 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ogn.lammps_bridge import lammps_energy_forces
-from ogn.neighbors import build_neighbor_list
-from ogn.potentials import make_potential
-from ogn.potentials.eam import eam_fs_potential, read_eam_fs, resolve_potential_file
+from ogn.md.lammps import lammps_energy_forces
+from ogn.md.neighbors import build_neighbor_list
+from ogn.md.potential_files import resolve_potential_file
+from ogn.md.potentials import make_potential
+from ogn.md.potentials.eam import eam_fs_potential
+from ogn.md.potentials.eam_file import read_eam_fs
 
 # Both engines evaluate the same formulas and the same splines in float64: they agree to
 # round-off. These bounds leave room for summation order only.

@@ -24,11 +24,11 @@ from lammps_cases import (
 )
 from scipy.special import erfc
 
-from ogn.lammps_bridge import lammps_energy_forces
-from ogn.neighbors import build_neighbor_list
-from ogn.potentials import make_potential
-from ogn.potentials.bks import bks_potential
-from ogn.potentials.lj import kob_andersen_potential
+from ogn.md.lammps import lammps_energy_forces
+from ogn.md.neighbors import build_neighbor_list
+from ogn.md.potentials import make_potential
+from ogn.md.potentials.bks import bks_potential
+from ogn.md.potentials.lj import kob_andersen_potential
 
 SYSTEMS = ("lj", "sio2")
 CONFIGURATIONS = ("random", "relaxed")

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from ogn.config import load_config
-from ogn.metrics import (
+from ogn.evaluate.checks import RolloutChecks, rollout_checks, usable_skin
+from ogn.evaluate.md_reference import md_rollout
+from ogn.evaluate.metrics import (
     cage_size,
     energies_and_momentum,
     make_energy_function,
@@ -20,20 +21,14 @@ from ogn.metrics import (
     self_intermediate_scattering,
     shortest_pair_distances,
 )
-from ogn.model import network_config
-from ogn.normalizer import init_normalizer, standardization, update_normalizer
-from ogn.placement import minimize_fire, random_non_overlapping
-from ogn.protocols import frames_to_trajectory, produce
-from ogn.rollout import (
-    RolloutChecks,
-    make_rollout,
-    md_rollout,
-    rollout,
-    rollout_checks,
-    usable_skin,
-)
-from ogn.simulator import make_simulator, node_inputs
-from ogn.systems import make_system
+from ogn.evaluate.rollout import make_rollout, rollout
+from ogn.md.placement import minimize_fire, random_non_overlapping
+from ogn.md.protocols import frames_to_trajectory, produce
+from ogn.md.systems import make_system
+from ogn.net.normalizer import init_normalizer, standardization, update_normalizer
+from ogn.net.options import network_config
+from ogn.net.simulator import make_simulator, node_inputs
+from ogn.workflow.config import load_config
 
 CHECKS = {"close_pair_fraction": 0.8, "kinetic_energy_factor": 3.0, "energy_jump": 0.5}
 K = 5
@@ -179,7 +174,7 @@ def test_cage_size_and_scattering_on_known_curves():
 def test_verlet_reference_is_exact_at_k_substeps_and_coarse_at_one():
     """The ablation's integrator reference: k substeps per stride are the MD of the data;
     one step of 5 dt (MD at 5 x dt) misses the force badly, two steps much less so."""
-    from ogn.reference import (
+    from ogn.evaluate.verlet_reference import (
         check_substeps,
         standardized_split_loss,
         verlet_reference_rollout,

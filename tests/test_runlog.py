@@ -2,7 +2,7 @@
 
 import re
 
-from ogn.runlog import ProgressMeter
+from ogn.workflow.runlog import ProgressMeter
 
 
 def left_of(line):

@@ -1,4 +1,4 @@
-"""Runtime stage (issue 5): scaling exponents, the no-neighbor-list baseline, sized
+"""Runtime stage: scaling exponents, the no-neighbor-list baseline, sized
 configurations, the timing harness and the CSV schema."""
 
 import math
@@ -10,27 +10,28 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ogn.baseline import all_pairs_idx, all_pairs_neighbors
-from ogn.config import load_config
-from ogn.neighbors import build_neighbor_list
-from ogn.runtime import (
+from ogn.md.baseline import all_pairs_idx, all_pairs_neighbors
+from ogn.md.neighbors import build_neighbor_list
+from ogn.md.resize import cropped_tiling
+from ogn.md.sizing import scaled_counts_and_box
+from ogn.md.systems import make_system
+from ogn.runtime.complexity import (
     COMPLEXITY_COLUMNS,
-    RUNTIME_COLUMNS,
-    Timing,
-    all_pairs_engine,
-    all_pairs_skip_reason,
     chained_energy_loop,
     complexity_rows,
-    cropped_tiling,
     energy_seconds,
+)
+from ogn.runtime.engines import all_pairs_engine, md_engine
+from ogn.runtime.memory import all_pairs_skip_reason, quadratic_memory_mb
+from ogn.runtime.timing import (
+    RUNTIME_COLUMNS,
+    Timing,
     fitted_exponent,
     machine_info,
-    md_engine,
     measure,
-    quadratic_memory_mb,
     timing_row,
 )
-from ogn.systems import make_system, scaled_counts_and_box
+from ogn.workflow.config import load_config
 
 CONFIG = load_config(REPO / "config" / "config.yaml")
 
@@ -112,7 +113,7 @@ def test_cropped_tiling_keeps_density_and_composition():
     counts, side = scaled_counts_and_box(CONFIG["systems"]["lj"], 1000)
     cut, cut_species = cropped_tiling(position, species, box, counts, side, rng)
     assert np.bincount(cut_species).tolist() == counts
-    assert np.all(np.diff(cut_species) >= 0)  # grouped like ogn.systems.species_vector
+    assert np.all(np.diff(cut_species) >= 0)  # grouped like ogn.md.sizing.species_vector
     assert cut.min() >= 0 and cut.max() < side
     density = len(cut) / side**3
     assert density == pytest.approx(265 / 6.038**3, rel=0.01)
@@ -198,19 +199,27 @@ def test_a_pair_force_model_is_timed_as_the_papers_network():
     passing) is replaced by the paper's network of the same width and depth."""
     import jax
 
-    from ogn.model import network_config
-    from ogn.runtime import network_to_time
-    from ogn.simulator import make_simulator
+    from ogn.net.options import network_config
+    from ogn.net.simulator import make_simulator
+    from ogn.net.trained import TrainedModel
+    from ogn.runtime.engines import network_to_time
 
     model = {"architecture": "extended", "latent_size": 16, "hidden_size": 16,
              "mlp_hidden_layers": 1, "options": {"radial_basis": 8, "decoder": "pair_force"}}
     pair = network_config(model, 2, graph_cutoff=2.0, species_masses=(1.0, 1.0),
                           stride_steps=5, stride_time=0.025)
-    params = make_simulator(pair, 2).init(jax.random.PRNGKey(0), 4, 16)
-    timed, timed_params, note = network_to_time(pair, 2, params)
-    assert timed == network_config({**model, "architecture": "paper"}, 2)
-    assert "pair force" in note and set(timed_params) != set(params)
-    assert any(name.startswith("edge_update_1") for name in timed_params)
+
+    def trained(config):
+        simulator = make_simulator(config, 2)
+        return TrainedModel(simulator, simulator.init(jax.random.PRNGKey(0), 4, 16), None,
+                            None, {}, 2.0, 5, ("A", "B"))
+
+    params = trained(pair).params
+    timed, note = network_to_time(trained(pair))
+    assert timed.network_config == network_config({**model, "architecture": "paper"}, 2)
+    assert "pair force" in note and set(timed.params) != set(params)
+    assert any(name.startswith("edge_update_1") for name in timed.params)
     vector = network_config({**model, "options": {"radial_basis": 8, "decoder": "vector"}}, 2,
                             graph_cutoff=2.0, species_masses=(1.0, 1.0))
-    assert network_to_time(vector, 2, params) == (vector, params, None)
+    as_trained = trained(vector)
+    assert network_to_time(as_trained) == (as_trained, None)

@@ -10,16 +10,20 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ogn.config import load_config
-from ogn.glass import cooling_part, fictive_temperature, mean_square_displacement, rmsd_curve
-from ogn.h5md import Trajectory
-from ogn.sweeps import (
-    final_loss,
+from ogn.data.h5md import Trajectory
+from ogn.evaluate.glass import (
+    cooling_part,
+    fictive_temperature,
+    mean_square_displacement,
+    rmsd_curve,
+)
+from ogn.evaluate.losses import final_loss, loss_knee
+from ogn.workflow.checks import sweep_problems
+from ogn.workflow.config import load_config
+from ogn.workflow.sweeps import (
     k_sweep_models,
     layer_sweep_models,
-    loss_knee,
     number_density,
-    sweep_problems,
     transfer_variants,
 )
 
@@ -189,7 +193,7 @@ def test_editing_one_system_reruns_only_its_jobs(tmp_path):
 
 
 def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones():
-    from ogn.sweeps import headline_rows, markdown_table
+    from ogn.report.headline import headline_rows, markdown_table
 
     config = load_config(REPO / "config" / "config.yaml")
     losses = pd.DataFrame({"system": ["lj", "lj_glass", "lj", "lj", "lj_glass", "lj_glass"],
@@ -221,7 +225,7 @@ def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones()
 
 
 def test_a_crossing_below_the_end_of_the_ramp_is_flagged_not_reported_as_fine():
-    from ogn.sweeps import _fictive_caveat
+    from ogn.report.headline import _fictive_caveat
 
     def table(fictive, final, ratio):
         return pd.DataFrame([{"fictive_temperature": fictive, "final_temperature": final,

@@ -4,11 +4,8 @@ import jax
 import numpy as np
 import pytest
 
-from ogn.h5md import Trajectory, write_trajectory
-from ogn.model import network_config
-from ogn.modelfile import read_npz, write_npz
-from ogn.normalizer import standardization
-from ogn.pairs import (
+from ogn.data.h5md import Trajectory, write_trajectory
+from ogn.data.pairs import (
     Pairs,
     PairsFileError,
     evaluation_pairs_from_files,
@@ -16,22 +13,21 @@ from ogn.pairs import (
     training_pairs_from_files,
     write_pairs,
 )
-from ogn.placement import random_non_overlapping
-from ogn.simulator import make_simulator
-from ogn.training import (
-    TrainingDiverged,
-    batch_plan,
-    learning_rate_schedule,
-    load_checkpoint,
+from ogn.learn.batches import batch_plan, training_capacity
+from ogn.learn.checkpoint import load_checkpoint, read_curve, run_fingerprint
+from ogn.learn.loop import TrainingDiverged, train
+from ogn.learn.recipe import learning_rate_schedule
+from ogn.learn.steps import (
     make_eval_loss,
     make_training_functions,
     mean_test_loss,
     prepare_test_set,
-    read_curve,
-    run_fingerprint,
-    train,
-    training_capacity,
 )
+from ogn.md.placement import random_non_overlapping
+from ogn.net.modelfile import read_npz, write_npz
+from ogn.net.normalizer import standardization
+from ogn.net.options import network_config
+from ogn.net.simulator import make_simulator
 
 SMALL = {"architecture": "paper", "latent_size": 16, "hidden_size": 16, "mlp_hidden_layers": 1}
 

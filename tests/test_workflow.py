@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from ogn.config import load_config
-from ogn.h5md import read_trajectory
+from ogn.data.h5md import read_trajectory
+from ogn.workflow.config import load_config
 
 CONFIGS = [str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml")]
 
@@ -21,16 +21,16 @@ CONFIGS = [str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.ya
 def snakemake(workdir, *args, timeout=1500):
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
-         str(workdir), "--cores", "2", "--configfile", *CONFIGS, *args],
+         str(workdir), "--cores", "2", *args, "--configfile", *CONFIGS],
         capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def md_stages_run(tmp_path_factory):
-    """The MD stages alone, as the README runs them (`--until produce quench`): the work
+    """The MD stages alone, as the README runs them (the target rule `md`): the work
     directory, what the run returned, and the result files it left."""
     workdir = tmp_path_factory.mktemp("dag")
-    result = snakemake(workdir, "--until", "produce", "quench")
+    result = snakemake(workdir, "md")
     written = {p.relative_to(workdir / "results").as_posix()
                for p in (workdir / "results").rglob("*") if p.is_file()}
     return workdir, result, written
@@ -45,10 +45,9 @@ def finished_run(md_stages_run):
     return workdir
 
 
-def test_until_produce_quench_runs_the_md_stages_and_stops(md_stages_run):
-    """Naming quench beside produce does not stall the glass's production (Snakemake stops
-    downstream of an --until job; the Snakefile's onstart handles it) and nothing past the MD
-    stages runs."""
+def test_the_md_target_runs_the_md_stages_and_stops(md_stages_run):
+    """`snakemake md` makes every trajectory, the glass's quench included, and nothing past
+    the MD stages runs."""
     _, result, written = md_stages_run
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     config = load_config(*CONFIGS)
@@ -69,7 +68,7 @@ def test_every_rule_ran_and_nothing_is_left_to_do(finished_run):
            for p in (finished_run / "results" / "benchmarks").rglob("*.tsv")}
     listed = snakemake(finished_run, "--list-rules")
     rules = {line.strip() for line in listed.stdout.splitlines()
-             if line.strip() and " " not in line.strip()} - {"all"}
+             if line.strip() and " " not in line.strip()} - {"all", "md", "models"}
     assert len(rules) >= 35, listed.stdout
     assert ran == rules, (sorted(rules - ran), sorted(ran - rules))
 
@@ -133,7 +132,7 @@ def test_models_and_curves_exist(finished_run):
 def test_ablation_trains_every_variant_with_its_options(finished_run):
     """Each ablation model is the variant it claims (options in the model file), the
     curriculum variant went through k = 1 first, and the table holds every row."""
-    from ogn.modelfile import load_model
+    from ogn.net.modelfile import load_model
 
     config = load_config(*CONFIGS)
     table = pd.read_csv(finished_run / "results" / "ablation" / "table.csv")

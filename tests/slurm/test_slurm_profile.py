@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 from slurm_cluster import ACCOUNT, GPU_MODEL, PARTITION, run
 
-from ogn.config import load_config
-from ogn.h5md import read_trajectory
-from ogn.modelfile import read_npz
+from ogn.data.h5md import read_trajectory
+from ogn.net.modelfile import read_npz
+from ogn.workflow.config import load_config
 
 pytestmark = pytest.mark.slurm
 

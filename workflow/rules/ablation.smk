@@ -1,4 +1,4 @@
-# Ablation of the extended OGN (issue 8, figS12): each option alone and the best combination,
+# Ablation of the extended OGN (figS12): each option alone and the best combination,
 # trained for the same wall-clock budget, then judged by one-step losses and a rollout.
 # Helpers: workflow/rules/common.smk (ABLATION, ablation_options, ablation_dir).
 
@@ -114,30 +114,3 @@ rule ablation_table:
         "../../envs/ogn.yaml"
     script:
         "../scripts/ablation_table.py"
-
-
-rule figS12:
-    message:
-        "Figure S12: ablation of the extended OGN"
-    input:
-        table="results/ablation/table.csv",
-    output:
-        pdf="results/figures/figS12.pdf",
-        png=report("results/figures/figS12.png", caption="../report/figS12.rst",
-                   category="Supplement"),
-    params:
-        preset=preset_label(),
-        minutes=ABLATION["minutes"],
-        layers=ABLATION["layers"],
-    log:
-        log_path("figS12", "all"),
-    benchmark:
-        benchmark_path("figS12", "all")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/ogn.yaml"
-    script:
-        "../scripts/figS12.py"

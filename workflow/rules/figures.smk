@@ -1,5 +1,5 @@
-# Figures of the rollouts: Fig. 2 (LJ), Fig. 3 (SiO2, Si, CuZr), Fig. 4B, ESI S2-S4.
-# Helpers: workflow/rules/common.smk.
+# Every figure: they only plot the tables and trajectories the other rules write.
+# Figs. 2 (LJ), 3 (SiO2, Si, CuZr), 4, 4B, 5 and ESI S1-S12. Helpers: workflow/rules/common.smk.
 
 for _fig, _systems in (("fig2", FIG2_SYSTEMS), ("fig3", FIG3_SYSTEMS)):
 
@@ -66,13 +66,12 @@ rule figS2:
     message:
         "Figure S2: RMSD of MD and the cage size of every system"
     input:
-        md=[test_start(s) for s in SYSTEMS],
+        table="results/cage_sizes.csv",
+        curves="results/md_rmsd.csv",
     output:
         pdf="results/figures/figS2.pdf",
         png="results/figures/figS2.png",
-        table="results/cage_sizes.csv",
     params:
-        systems=SYSTEMS,
         rollout=config["rollout"],
         preset=preset_label(),
     log:
@@ -139,3 +138,256 @@ rule figS4:
         "../../envs/ogn.yaml"
     script:
         "../scripts/figS4.py"
+
+
+rule fig4:
+    message:
+        "Figure 4: energy and momentum (B), runtime vs N (C), runtime vs complexity (D)"
+    input:
+        runtime=expand("results/runtime/{system}.csv", system=RUNTIME_SYSTEMS),
+        complexity="results/runtime/complexity.csv",
+        fast=f"{rollout_dir('lj', *fast_ogn_variant('lj'))}/metrics.csv",
+        md_kdt=f"results/rollouts/lj/md_k{fast_ogn_variant('lj')[1]}/metrics.csv",
+        md=test_start("lj"),
+    output:
+        pdf="results/figures/fig4.pdf",
+        png="results/figures/fig4.png",
+    params:
+        runtime=RUNTIME,
+        rollout=config["rollout"],
+        k=fast_ogn_variant("lj")[1],
+        preset=preset_label(),
+        # the runtime rule times the paper's network in place of a pair-force model
+        timed_paper_network=model_block().get("options", {}).get("decoder") == "pair_force",
+    log:
+        log_path("fig4", "fig4"),
+    benchmark:
+        benchmark_path("fig4", "fig4")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/fig4.py"
+
+
+rule fig5:
+    message:
+        "Figure 5: liquid vs glass (RMSD, loss curves at k = {params.curve_k}, final loss vs k)"
+    input:
+        rmsd="results/sweeps/rmsd.csv",
+        losses="results/sweeps/final_losses.csv",
+        curves=[curve_file(s, config["models"]["fast_ogn_layers"], SWEEPS["curve_k"])
+                for s in (SWEEPS["liquid"], SWEEPS["glass"])],
+    output:
+        png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figure 5"),
+        pdf="results/figures/fig5.pdf",
+    params:
+        liquid=SWEEPS["liquid"],
+        glass=SWEEPS["glass"],
+        curve_k=SWEEPS["curve_k"],
+        k=SWEEPS["k"],
+        layers=config["models"]["fast_ogn_layers"],
+        knee_factor=SWEEPS["knee_factor"],
+    log:
+        log_path("fig5", "fig5"),
+    benchmark:
+        benchmark_path("fig5", "fig5")
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/fig5.py"
+
+
+rule figS1:
+    message:
+        "Figure S1: training curves of every model"
+    input:
+        curves=[curve_file(*model) for model in every_model()],
+    output:
+        png=report("results/figures/figS1.png", caption="../report/figS1.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS1.pdf",
+    params:
+        models=every_model(),
+    log:
+        log_path("figS1", "figS1"),
+    benchmark:
+        benchmark_path("figS1", "figS1")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS1.py"
+
+
+rule figS5_S7:
+    message:
+        "Figure S{wildcards.number}: transfer of Fast-OGN (other {params.kind})"
+    input:
+        table="results/transfer/transfer_losses.csv",
+    output:
+        png=report("results/figures/figS{number}.png", caption="../report/figS5_S7.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS{number}.pdf",
+    params:
+        kind=lambda w: TRANSFER_FIGURES[w.number],
+    log:
+        log_path("figS5_S7", "figS{number}"),
+    benchmark:
+        benchmark_path("figS5_S7", "figS{number}")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS5_S7.py"
+
+
+rule figS8:
+    message:
+        "Figure S8: final test loss vs number of message-passing layers"
+    input:
+        losses="results/sweeps/final_losses.csv",
+    output:
+        png=report("results/figures/figS8.png", caption="../report/figS8.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS8.pdf",
+    params:
+        models=layer_sweep_models(config),
+    log:
+        log_path("figS8", "figS8"),
+    benchmark:
+        benchmark_path("figS8", "figS8")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS8.py"
+
+
+rule figS9:
+    message:
+        "Figure S9: final test loss vs k per system (liquids)"
+    input:
+        losses="results/sweeps/final_losses.csv",
+    output:
+        png=report("results/figures/figS9.png", caption="../report/figS9.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS9.pdf",
+    params:
+        systems=liquid_k_systems(),
+        layers=config["models"]["fast_ogn_layers"],
+        k=SWEEPS["k"],
+        knee_factor=SWEEPS["knee_factor"],
+        fast_ogn_k={s: config["systems"][s]["fast_ogn_k"] for s in SWEEPS["k_systems"]},
+    log:
+        log_path("figS9", "figS9"),
+    benchmark:
+        benchmark_path("figS9", "figS9")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS9.py"
+
+
+rule figS10:
+    message:
+        "Figure S10: final test loss vs k, glass against its liquid"
+    input:
+        losses="results/sweeps/final_losses.csv",
+    output:
+        png=report("results/figures/figS10.png", caption="../report/figS10.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS10.pdf",
+    params:
+        systems=[SWEEPS["glass"], SWEEPS["liquid"]],
+        layers=config["models"]["fast_ogn_layers"],
+        k=SWEEPS["k"],
+        knee_factor=SWEEPS["knee_factor"],
+        fast_ogn_k={s: config["systems"][s]["fast_ogn_k"]
+                    for s in (SWEEPS["glass"], SWEEPS["liquid"])},
+    log:
+        log_path("figS10", "figS10"),
+    benchmark:
+        benchmark_path("figS10", "figS10")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS9.py"
+
+
+rule figS11:
+    message:
+        f"Figure S11: fictive temperature of {SWEEPS['glass']} from its quench"
+    input:
+        quench=f"results/md/{SWEEPS['glass']}/quench.csv",
+        table="results/sweeps/fictive_temperature.csv",
+    output:
+        png=report("results/figures/figS11.png", caption="../report/figS11.rst",
+                   category="Supplement"),
+        pdf="results/figures/figS11.pdf",
+    params:
+        n_atoms=sum(config["systems"][SWEEPS["glass"]]["counts"]),
+        units=config["systems"][SWEEPS["glass"]]["units"],
+    log:
+        log_path("figS11", "figS11"),
+    benchmark:
+        benchmark_path("figS11", "figS11")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS11.py"
+
+
+rule figS12:
+    message:
+        "Figure S12: ablation of the extended OGN"
+    input:
+        table="results/ablation/table.csv",
+    output:
+        pdf="results/figures/figS12.pdf",
+        png=report("results/figures/figS12.png", caption="../report/figS12.rst",
+                   category="Supplement"),
+    params:
+        preset=preset_label(),
+        minutes=ABLATION["minutes"],
+        layers=ABLATION["layers"],
+    log:
+        log_path("figS12", "all"),
+    benchmark:
+        benchmark_path("figS12", "all")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/figS12.py"

@@ -1,4 +1,4 @@
-# Runtime vs system size and interaction complexity; Fig. 4 (panels B, C, D). Issue 5.
+# Runtime vs system size and interaction complexity; Fig. 4 (panels B, C, D).
 # This stage is the one to send to a GPU node (resources.gpu = runtime.gpus).
 # Helpers: workflow/rules/common.smk.
 
@@ -57,36 +57,3 @@ rule complexity:
         "../../envs/ogn.yaml"
     script:
         "../scripts/complexity.py"
-
-
-rule fig4:
-    message:
-        "Figure 4: energy and momentum (B), runtime vs N (C), runtime vs complexity (D)"
-    input:
-        runtime=expand("results/runtime/{system}.csv", system=RUNTIME_SYSTEMS),
-        complexity="results/runtime/complexity.csv",
-        fast=f"{rollout_dir('lj', *fast_ogn_variant('lj'))}/metrics.csv",
-        md_kdt=f"results/rollouts/lj/md_k{fast_ogn_variant('lj')[1]}/metrics.csv",
-        md=test_start("lj"),
-    output:
-        pdf="results/figures/fig4.pdf",
-        png="results/figures/fig4.png",
-    params:
-        runtime=RUNTIME,
-        rollout=config["rollout"],
-        k=fast_ogn_variant("lj")[1],
-        preset=preset_label(),
-        # the runtime rule times the paper's network in place of a pair-force model
-        timed_paper_network=model_block().get("options", {}).get("decoder") == "pair_force",
-    log:
-        log_path("fig4", "fig4"),
-    benchmark:
-        benchmark_path("fig4", "fig4")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/ogn.yaml"
-    script:
-        "../scripts/fig4.py"

@@ -1,20 +1,16 @@
-"""Rule ablation_table: every ablation evaluation in one table (CSV and Markdown).
+"""Rule ablation_table: every ablation row in one CSV, and the Markdown table of it."""
+from ogn.workflow.job import start_job
 
-snakemake.input: evaluation.csv files; params.minutes (the training budget);
-output.csv, output.markdown.
-"""
+sm = snakemake
+log = start_job(sm)
+
 import pandas as pd
 
-from ogn.atomic import atomic_path
-from ogn.runlog import make_logger
-from ogn.sweeps import ablation_markdown
+from ogn.data.atomic import atomic_path, write_csv
+from ogn.report.headline import ablation_markdown
 
-sm = snakemake  # noqa: F821
-log = make_logger(sm.log[0])
 table = pd.concat([pd.read_csv(path) for path in sm.input], ignore_index=True)
-with atomic_path(sm.output.csv) as tmp:
-    table.to_csv(tmp, index=False)
+write_csv(table, sm.output.csv)
 with atomic_path(sm.output.markdown) as tmp:
-    with open(tmp, "w") as handle:
-        handle.write(ablation_markdown(table, float(sm.params.minutes)))
+    tmp.write_text(ablation_markdown(table, float(sm.params.minutes)))
 log(f"{len(table)} ablation rows written")

@@ -1,9 +1,8 @@
 """Rule accuracy: the summary rows of every rollout in one table (results/accuracy.csv)."""
 import pandas as pd
 
-from ogn.atomic import atomic_path
+from ogn.data.atomic import write_csv
 
-sm = snakemake  # noqa: F821
-table = pd.concat([pd.read_csv(path) for path in sm.input], ignore_index=True)
-with atomic_path(sm.output.table) as tmp:
-    table.to_csv(tmp, index=False)
+sm = snakemake
+write_csv(pd.concat([pd.read_csv(path) for path in sm.input], ignore_index=True),
+          sm.output.table)

@@ -1,13 +1,11 @@
-"""Rule pairs: training and test input/target pairs (frame t, frame t + k MD steps).
+"""Rule pairs: training and test input/target pairs (frame t, frame t + k MD steps)."""
+from ogn.workflow.job import start_job
 
-snakemake.input.train / .test: lists of H5MD trajectory files; params.k: k in MD steps;
-params.training: config block ``training`` (uses test_pairs); output.train / .test: pairs files.
-"""
-from ogn.pairs import evaluation_pairs_from_files, training_pairs_from_files, write_pairs
-from ogn.runlog import make_logger
+sm = snakemake
+log = start_job(sm)
 
-sm = snakemake  # noqa: F821
-log = make_logger(sm.log[0])
+from ogn.data.pairs import evaluation_pairs_from_files, training_pairs_from_files, write_pairs
+
 k = int(sm.params.k)
 train = training_pairs_from_files(list(sm.input.train), k)
 log(f"{train.n_pairs} training pairs at k = {k} from {len(sm.input.train)} trajectories "

@@ -1,16 +1,12 @@
 """Rule summary: each headline number of the paper next to ours (results/summary.csv, .md).
-
-input.losses (final_losses.csv), .rmsd (Fig. 5A data), .fictive (S11), .transfer (S5-S7),
-.accuracy (optional: the rollout stage's results/accuracy.csv); params: sweeps, models,
-training, production, fast_ogn_k. Numbers this stage cannot compute are "not computed".
-"""
+Numbers this stage cannot compute are "not computed"; input.accuracy is optional."""
 import pandas as pd
 
-from ogn.atomic import atomic_path
-from ogn.runlog import make_logger
-from ogn.sweeps import headline_rows, markdown_table
+from ogn.data.atomic import atomic_path, write_csv
+from ogn.report.headline import headline_rows, markdown_table
+from ogn.workflow.runlog import make_logger
 
-sm = snakemake  # noqa: F821
+sm = snakemake
 log = make_logger(sm.log[0])
 accuracy = pd.read_csv(sm.input.accuracy[0]) if len(sm.input.accuracy) else None
 rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.input.rmsd),
@@ -20,8 +16,7 @@ rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.in
                      training=sm.params.training, production=sm.params.production,
                      fast_ogn_k=sm.params.fast_ogn_k)
 table = pd.DataFrame(rows)
-with atomic_path(sm.output.csv) as tmp:
-    table.to_csv(tmp, index=False)
+write_csv(table, sm.output.csv)
 with atomic_path(sm.output.md) as tmp:
     tmp.write_text(markdown_table(table))
 for row in rows:

@@ -1,0 +1,284 @@
+"""Rollouts: a configuration advanced by repeated model steps (one model step = k MD steps).
+
+The learned simulator predicts ``(dr, dv)`` over k MD steps; a rollout feeds its output back as
+the next input. Like MD (:mod:`ogn.md.dynamics`), the graph is found on the host within
+``graph_cutoff + skin`` (:func:`ogn.net.graph.build_edges`, exact cell-list search, padded with N)
+and reused inside jit while no atom has moved more than skin/2 since the build. Every model
+step masks the edges longer than ``graph_cutoff`` to padding, so the network sees exactly the
+edges within rc, as in training. A jitted chunk (``lax.while_loop``) runs model steps until
+
+(a) the requested number of steps is done,
+(b) some atom moved more than skin/2 since the edge build (the host rebuilds the edges, growing
+    their capacity if needed (one recompile), and continues), or
+(c) an instability check fires (:class:`RolloutChecks`): the rollout stops and says why.
+
+Positions are carried unwrapped (for displacements) in the precision of the input (float64
+when enabled); the network sees the positions wrapped into the box and the velocities cast to
+``model_dtype`` (float32, the dtype of trained parameters). Units are those of the data the
+model was trained on (file units: sigma and sigma/tau, or A and A/fs).
+
+Instability checks (each optional):
+
+* ``non_finite``: a step produced NaN or inf; that step is not kept (the last finite state is
+  the last frame) and ``stopped_at`` is the model step that failed;
+* ``close_pair``: two atoms closer than ``min_distance`` (a scalar, or an (S, S) matrix per
+  species pair, length unit), checked on the state fed to the model; that state is kept as the
+  last frame and ``stopped_at`` is its step;
+* ``kinetic_energy``: the kinetic energy of the state fed to the model exceeds
+  ``kinetic_energy_factor`` times that of the starting state (needs ``masses``);
+* ``host_check(model_step, position_unwrapped, velocity) -> reason or None``: any host-side
+  test on each recorded frame (the workflow uses it for jumps of the true total energy,
+  :func:`ogn.evaluate.metrics.make_energy_jump_check`).
+
+:func:`md_rollout` runs the reference MD (e.g. at k*dt, Fig. 4B) with the same result type and
+the same checks, stopping instead of raising when the integration blows up.
+"""
+
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ogn.evaluate.checks import (
+    EDGE_HEAD_ROOM,
+    STATUS_CLOSE_PAIR,
+    STATUS_KINETIC,
+    STATUS_NON_FINITE,
+    STATUS_OK,
+    STATUS_REASONS,
+    RolloutChecks,
+    _kinetic,
+)
+from ogn.md.neighbors import check_radius_fits_box
+from ogn.net.graph import build_edges, edge_vectors
+
+
+class RolloutFns(NamedTuple):
+    """What :func:`rollout` needs: the jitted chunk and the settings it was made with."""
+
+    chunk: Callable
+    graph_cutoff: float
+    skin: float
+    box: np.ndarray
+    masses: np.ndarray | None
+    checks: RolloutChecks
+
+
+class RolloutResult(NamedTuple):
+    """Frames of a rollout. ``model_steps`` (F,) labels the frames (MD step = k * model step);
+    the last frame of a stopped rollout is the last state kept (see the module docstring)."""
+
+    position_unwrapped: np.ndarray  # (F, N, 3)
+    velocity: np.ndarray  # (F, N, 3)
+    model_steps: np.ndarray  # (F,) int64
+    n_rebuilds: int
+    stopped_at: int | None  # model step at which a check fired, None if it completed
+    stop_reason: str | None
+    seconds: float  # wall time of the call (including any compilation)
+
+
+def _result(positions, velocities, steps, n_rebuilds: int, stopped_at, reason,
+            start_time: float) -> RolloutResult:
+    """The :class:`RolloutResult` of recorded frames (lists of (N, 3) arrays and steps)."""
+    return RolloutResult(position_unwrapped=np.stack(positions), velocity=np.stack(velocities),
+                         model_steps=np.asarray(steps, dtype=np.int64), n_rebuilds=n_rebuilds,
+                         stopped_at=stopped_at, stop_reason=reason,
+                         seconds=time.monotonic() - start_time)
+
+
+def _predictor(simulator) -> Callable:
+    """``simulator.predict_increments``, or ``simulator`` itself when it is a function."""
+    return getattr(simulator, "predict_increments", simulator)
+
+
+def edge_limits_sq(min_distance, species, senders, receivers, dtype):
+    """The squared closest approach allowed per edge (a scalar, or per species pair from an
+    (S, S) table), or None without the close-pair check."""
+    if min_distance is None:
+        return None
+    if min_distance.ndim == 0:
+        return jnp.asarray(min_distance ** 2, dtype)
+    table = jnp.asarray(min_distance ** 2, dtype)
+    return table[jnp.take(species, senders, mode="clip"),
+                 jnp.take(species, receivers, mode="clip")]
+
+
+def stop_status(close, hot, finite):
+    """The status code of a model step: a close pair first, then the kinetic energy, then a
+    non-finite result."""
+    return jnp.where(close, STATUS_CLOSE_PAIR,
+                     jnp.where(hot, STATUS_KINETIC,
+                               jnp.where(finite, STATUS_OK, STATUS_NON_FINITE)))
+
+
+def make_rollout(simulator, graph_cutoff: float, skin: float, box, masses=None,
+                 checks: RolloutChecks | None = None, model_dtype=jnp.float32) -> RolloutFns:
+    """The jitted rollout chunk of a simulator (:class:`ogn.net.simulator.Simulator` or any function
+    ``predict_increments(params, standard, position, velocity, species, box, senders,
+    receivers) -> (dr, dv)``).
+
+    ``graph_cutoff`` rc and ``skin`` in the length unit (``graph_cutoff + skin`` must fit in
+    half the box: see :func:`usable_skin`); ``box`` (3,) side lengths; ``masses`` (N,) for
+    the kinetic-energy check; ``model_dtype`` the dtype the network is fed (``None``: the
+    carry's dtype, for stand-in models that need float64).
+    """
+    box = np.asarray(box, dtype=np.float64).reshape(-1)
+    if box.size == 1:
+        box = np.full(3, float(box[0]))
+    check_radius_fits_box(float(graph_cutoff) + float(skin), box)
+    checks = checks or RolloutChecks()
+    if checks.kinetic_energy_factor is not None and masses is None:
+        raise ValueError("the kinetic-energy check needs the masses: pass masses= to "
+                         "make_rollout or set kinetic_energy_factor=None")
+    mass = None if masses is None or checks.kinetic_energy_factor is None else jnp.asarray(
+        np.asarray(masses, dtype=np.float64))
+    min_distance = (None if checks.min_distance is None
+                    else np.asarray(checks.min_distance, dtype=np.float64))
+    chunk = rollout_chunk(_predictor(simulator), box, float(graph_cutoff) ** 2,
+                          (0.5 * float(skin)) ** 2, mass, min_distance, model_dtype)
+    return RolloutFns(chunk=jax.jit(chunk), graph_cutoff=float(graph_cutoff), skin=float(skin),
+                      box=box, masses=None if masses is None else np.asarray(masses),
+                      checks=checks)
+
+
+def rollout_chunk(predict, box, cutoff_sq: float, half_skin_sq: float, mass, min_distance,
+                  model_dtype) -> Callable:
+    """The rollout chunk (to be jitted) of :func:`make_rollout`: ``mass`` (N,) for the
+    kinetic-energy check (None: no such check), ``min_distance`` for the close-pair check
+    (None: none)."""
+
+    def chunk(params, standard, position, velocity, species, senders, receivers, reference,
+              n_steps, kinetic_limit):
+        """Up to ``n_steps`` model steps with fixed edges. Returns (position, velocity, done,
+        edges_valid, status)."""
+        n_atoms = position.shape[0]
+        box_j = jnp.asarray(box, dtype=position.dtype)
+        feed_dtype = position.dtype if model_dtype is None else model_dtype
+        real = senders < n_atoms
+        limit_sq = edge_limits_sq(min_distance, species, senders, receivers, position.dtype)
+
+        def cond(carry):
+            done, _, _, valid, status = carry
+            return (done < n_steps) & valid & (status == STATUS_OK)
+
+        def body(carry):
+            done, pos, vel, _, _ = carry
+            wrapped = jnp.mod(pos, box_j)
+            d = edge_vectors(wrapped, box_j, senders, receivers)
+            dist_sq = jnp.sum(d * d, axis=-1)
+            inside = real & (dist_sq < cutoff_sq)
+            close = (jnp.asarray(False) if limit_sq is None
+                     else jnp.any(inside & (dist_sq < limit_sq)))
+            hot = jnp.asarray(False)
+            if mass is not None:
+                kinetic = 0.5 * jnp.sum(mass.astype(vel.dtype)[:, None] * vel * vel)
+                hot = kinetic > kinetic_limit
+            dr, dv = predict(params, standard, wrapped.astype(feed_dtype),
+                             vel.astype(feed_dtype), species, box_j.astype(feed_dtype),
+                             jnp.where(inside, senders, n_atoms),
+                             jnp.where(inside, receivers, n_atoms))
+            new_pos = pos + dr.astype(pos.dtype)
+            new_vel = vel + dv.astype(vel.dtype)
+            finite = jnp.all(jnp.isfinite(new_pos)) & jnp.all(jnp.isfinite(new_vel))
+            status = stop_status(close, hot, finite)
+            accept = status == STATUS_OK
+            moved = new_pos - reference
+            valid = jnp.max(jnp.sum(moved * moved, axis=-1)) <= half_skin_sq
+            return (done + accept.astype(done.dtype),
+                    jnp.where(accept, new_pos, pos), jnp.where(accept, new_vel, vel),
+                    valid | ~accept, status.astype(jnp.int32))
+
+        start = (jnp.zeros((), jnp.int32), position, velocity, jnp.asarray(True),
+                 jnp.zeros((), jnp.int32))
+        done, position, velocity, valid, status = jax.lax.while_loop(cond, body, start)
+        return position, velocity, done, valid, status
+
+    return chunk
+
+
+def rebuilt_edges(edges, position, box, search: float, log: Callable | None):
+    """The edges within ``search`` of ``position``, in at least the old capacity (a larger one
+    costs one recompile, and is logged)."""
+    capacity = edges.capacity
+    edges = build_edges(np.asarray(position), box, search, capacity=capacity,
+                        extra_fraction=EDGE_HEAD_ROOM)
+    if edges.capacity != capacity and log is not None:
+        log(f"rollout: {edges.n_edges} edges exceed capacity {capacity}; "
+            f"reallocating to {edges.capacity} (one recompile)")
+    return edges
+
+
+def progress_line(done: int, total: int, n_rebuilds: int, start_time: float) -> str:
+    elapsed = time.monotonic() - start_time
+    rate = done / elapsed if elapsed > 0 else float("nan")
+    return (f"rollout model step {done}/{total} rebuilds={n_rebuilds} rate={rate:.3g} steps/s "
+            f"left={(total - done) / rate:.0f}s")
+
+
+def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
+            n_model_steps: int, record_every: int = 1, log: Callable | None = None,
+            progress_every: int = 0) -> RolloutResult:
+    """Advance ``(position, velocity)`` by ``n_model_steps`` model steps; keep every
+    ``record_every``-th state (and the first, the last and the state where a check fired).
+
+    ``position`` (N, 3), may be unwrapped; ``velocity`` (N, 3); ``species`` (N,) int;
+    ``box`` (3,) must be the box ``fns`` was made for. ``log`` receives progress lines
+    (every ``progress_every`` model steps, default about a tenth of the run) and rebuild
+    notices.
+    """
+    start_time = time.monotonic()
+    if not np.allclose(np.asarray(box, np.float64).reshape(-1) * np.ones(3), fns.box):
+        raise ValueError(f"box {box} differs from the box the rollout was made for {fns.box}")
+    if record_every < 1:
+        raise ValueError(f"record_every = {record_every}; it must be at least 1")
+    search = fns.graph_cutoff + fns.skin
+    position = jnp.asarray(position)
+    velocity = jnp.asarray(velocity)
+    species = jnp.asarray(np.asarray(species, dtype=np.int32))
+    checks = fns.checks
+    kinetic_limit = np.inf
+    if checks.kinetic_energy_factor is not None:
+        kinetic_limit = checks.kinetic_energy_factor * _kinetic(velocity, fns.masses)
+    kinetic_limit = jnp.asarray(kinetic_limit, dtype=velocity.dtype)
+
+    edges = build_edges(np.asarray(position), fns.box, search, extra_fraction=EDGE_HEAD_ROOM)
+    reference = position
+    positions, velocities, steps = [np.asarray(position)], [np.asarray(velocity)], [0]
+    stopped_at, reason = None, None
+    if checks.host_check is not None:
+        reason = checks.host_check(0, positions[0], velocities[0])
+        stopped_at = 0 if reason else None
+    done = n_rebuilds = 0
+    progress_every = progress_every or max(1, n_model_steps // 10)
+    next_progress = progress_every
+    while reason is None and done < n_model_steps:
+        target = min(n_model_steps, (done // record_every + 1) * record_every)
+        position, velocity, advanced, valid, status = fns.chunk(
+            params, standard, position, velocity, species, jnp.asarray(edges.senders),
+            jnp.asarray(edges.receivers), reference, jnp.asarray(target - done, jnp.int32),
+            kinetic_limit)
+        done += int(advanced)
+        status = int(status)
+        if status != STATUS_OK:
+            reason = STATUS_REASONS[status]
+            stopped_at = done + 1 if status == STATUS_NON_FINITE else done
+        if (done == target or reason is not None) and steps[-1] != done:
+            positions.append(np.asarray(position))
+            velocities.append(np.asarray(velocity))
+            steps.append(done)
+            if reason is None and checks.host_check is not None:
+                reason = checks.host_check(done, positions[-1], velocities[-1])
+                stopped_at = done if reason else None
+        if reason is None and not bool(valid):
+            edges = rebuilt_edges(edges, position, fns.box, search, log)
+            reference = position
+            n_rebuilds += 1
+        if log is not None and done >= next_progress:
+            log(progress_line(done, n_model_steps, n_rebuilds, start_time))
+            next_progress += progress_every
+    if reason is not None and log is not None:
+        log(f"rollout stopped at model step {stopped_at}: {reason}")
+    return _result(positions, velocities, steps, n_rebuilds, stopped_at, reason, start_time)

@@ -1,0 +1,69 @@
+"""One training job from files to a model file: the pairs checked against the system, the
+network built from the ``model`` config block, training (with the stride curriculum where the
+options ask for it), and the model file with its metadata."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ogn.data.pairs import read_pairs, species_masses, stride_time
+from ogn.learn.checkpoint import TrainState
+from ogn.learn.curriculum import train_with_curriculum
+from ogn.learn.loop import model_metadata, train
+from ogn.net.modelfile import save_model
+from ogn.net.options import architecture_label, network_config, training_recipe
+from ogn.net.simulator import make_simulator
+
+
+def checked_pairs(train_path, test_path, species: list):
+    """The train and test pairs, refused with a message if their species differ from the
+    system's or the two were made at different k."""
+    train_pairs, test_pairs = read_pairs(train_path), read_pairs(test_path)
+    for pairs in (train_pairs, test_pairs):
+        if pairs.attrs["species_names"] != species:
+            raise ValueError(f"pairs species {pairs.attrs['species_names']} differ from the "
+                             f"system's {species}")
+    if test_pairs.attrs["k"] != train_pairs.attrs["k"]:
+        raise ValueError("train and test pairs were made at different k")
+    return train_pairs, test_pairs
+
+
+def default_checkpoint(model_path) -> str:
+    """Where a model's resumable checkpoint lives: beside the model file."""
+    model_path = Path(model_path)
+    return str(model_path.with_name(model_path.stem + ".checkpoint.npz"))
+
+
+def train_model_file(train_path, test_path, system_block: dict, model_block: dict,
+                     training: dict, layers: int, model_path, curve_path, *,
+                     curriculum: list | None = None, checkpoint: str | None = None,
+                     log: Callable = print) -> TrainState:
+    """Train one network on one system's pairs and write ``model_path`` and ``curve_path``.
+
+    ``curriculum``: [k = 1 train pairs, k = 1 test pairs] of the stride curriculum (empty or
+    None without one); ``checkpoint``: the resumable checkpoint (default beside the model).
+    """
+    species = list(system_block["species"])
+    train_pairs, test_pairs = checked_pairs(train_path, test_path, species)
+    checkpoint = checkpoint or default_checkpoint(model_path)
+    graph_cutoff = float(system_block["graph_cutoff"])
+    recipe = training_recipe(model_block, training)
+    network = network_config(model_block, int(layers), graph_cutoff=graph_cutoff,
+                             species_masses=species_masses(train_pairs),
+                             stride_steps=int(train_pairs.attrs["k"]),
+                             stride_time=stride_time(train_pairs))
+    simulator = make_simulator(network, len(species))
+    log(f"model: {architecture_label(model_block)}, {layers} layers")
+    paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,
+             "curve_path": curve_path, "log": log}
+    if curriculum:
+        k1_train, k1_test = (read_pairs(path) for path in curriculum)
+        state = train_with_curriculum(simulator, train_pairs, test_pairs, k1_train, k1_test,
+                                      recipe, **paths)
+    else:
+        state = train(simulator, train_pairs, test_pairs, recipe, **paths)
+    metadata = model_metadata(simulator, state, train_pairs, test_pairs, model_block, recipe,
+                              graph_cutoff)
+    save_model(model_path, state.params, state.normalizer, metadata)
+    log(f"model written to {model_path} after {state.step} steps "
+        f"({state.seconds / 3600:.2f} h of training)")
+    return state

@@ -1,0 +1,164 @@
+"""``model`` config block -> what is trained: the paper's OGN or the extended one, the
+network's shape and the training options, parsed here and nowhere else."""
+
+
+import numpy as np
+
+from ogn.net.structures import NetworkConfig
+
+ARCHITECTURES = ("paper", "extended")
+# every key of model.options at the value that reproduces the paper (an ablation variant
+# starts from these and switches its own options on)
+PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
+                 "relative_velocity_vectors": False, "time_reversal": False,
+                 "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
+                 "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
+                 "pair_force_substep": 2.0}
+AGGREGATIONS = ("sum", "mean")
+DECODERS = ("node", "vector", "pair_force")
+EQUIVARIANT_DECODERS = ("vector", "pair_force")  # rotation-invariant inputs, masses needed
+
+
+def extended_options(model_config: dict) -> dict | None:
+    """``model.options`` of an extended model, or None for the paper's OGN: the one place that
+    decides which of the two a ``model`` config block trains."""
+    architecture = model_config.get("architecture", "paper")
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"model.architecture = {architecture!r} is not known; use one of "
+                         f"{', '.join(ARCHITECTURES)}")
+    if architecture != "extended":
+        return None
+    return dict(model_config.get("options") or {})
+
+
+def network_config(model_config: dict, n_layers: int, output_size: int = 6,
+                   split_edge_projection: bool = True,
+                   graph_cutoff: float | None = None,
+                   species_masses=None, stride_steps: int | None = None,
+                   stride_time: float | None = None) -> NetworkConfig:
+    """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
+
+    ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
+    ``extended`` applies the options (``graph_cutoff`` is then needed by a radial basis; the
+    pair-force decoder also needs the stride, ``stride_steps`` = k MD steps lasting
+    ``stride_time``, and takes ceil(k / ``pair_force_substep``) velocity-Verlet substeps).
+    """
+    if int(n_layers) < 1:
+        raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
+    options = extended_options(model_config) or {}
+    radial_basis = int(options.get("radial_basis", 0))
+    aggregation = str(options.get("aggregation", "sum"))
+    decoder = str(options.get("decoder", "node"))
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"model.options.aggregation = {aggregation!r}; use one of "
+                         f"{', '.join(AGGREGATIONS)}")
+    if decoder not in DECODERS:
+        raise ValueError(f"model.options.decoder = {decoder!r}; use one of {', '.join(DECODERS)}")
+    conflicts = option_conflicts(options)
+    if conflicts:
+        raise ValueError(conflicts[0])
+    if radial_basis and not graph_cutoff:
+        raise ValueError("a radial basis (model.options.radial_basis > 0) needs the system's "
+                         "graph_cutoff")
+    if decoder in EQUIVARIANT_DECODERS and species_masses is None:
+        raise ValueError(f"the {decoder} decoder needs the mass of every species")
+    substeps = 0
+    if decoder == "pair_force":
+        if not stride_steps or not stride_time or stride_time <= 0:
+            raise ValueError("the pair_force decoder integrates over the stride: it needs the "
+                             "pairs' k (stride_steps) and k dt (stride_time)")
+        substep = float(options.get("pair_force_substep", 2.0))
+        if not substep > 0:
+            raise ValueError(f"model.options.pair_force_substep = {substep}: the largest "
+                             "substep, in MD time steps, must be positive (e.g. 2)")
+        substeps = int(np.ceil(int(stride_steps) / substep - 1e-9))
+    relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
+    return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
+                         hidden_size=int(model_config["hidden_size"]),
+                         mlp_hidden_layers=int(model_config["mlp_hidden_layers"]),
+                         output_size=int(output_size),
+                         split_edge_projection=bool(split_edge_projection),
+                         radial_basis=radial_basis,
+                         radial_cutoff=float(graph_cutoff) if radial_basis else 0.0,
+                         aggregation=aggregation, decoder=decoder,
+                         species_masses=(tuple(float(m) for m in species_masses)
+                                         if decoder in EQUIVARIANT_DECODERS else ()),
+                         relative_velocity_vectors=relative_velocity_vectors,
+                         stride_time=float(stride_time) if substeps else 0.0,
+                         substeps=substeps)
+
+
+def option_conflicts(options: dict) -> list[str]:
+    """Combinations of ``model.options`` that do not make a model, one message each naming the
+    keys and the fix (empty when fine). :func:`network_config` raises the first; the workflow
+    reports all of them at start-up (:func:`ogn.workflow.checks.startup_problems`)."""
+    decoder = options.get("decoder", "node")
+    conflicts = []
+    if decoder in EQUIVARIANT_DECODERS and int(options.get("radial_basis") or 0) < 1:
+        conflicts.append(f"model.options.decoder = {decoder} sees distances only through the "
+                         "radial basis: set model.options.radial_basis to at least 1 (e.g. 16)")
+    if options.get("relative_velocity_vectors") and decoder != "vector":
+        conflicts.append("model.options.relative_velocity_vectors shapes the vector decoder: "
+                         "set model.options.decoder = vector, or turn it off")
+    if decoder == "pair_force" and float(options.get("curriculum_k1_fraction") or 0.0) > 0:
+        conflicts.append("model.options.curriculum_k1_fraction > 0 would train the pair_force "
+                         "decoder at k = 1, whose stride is part of the model: set "
+                         "curriculum_k1_fraction to 0 for it")
+    return conflicts
+
+
+def architecture_label(model_config: dict) -> str:
+    """What a config block ``model`` trains, in a few words (figure footers, logs)."""
+    options = extended_options(model_config)
+    if options is None:
+        return "paper OGN"
+    parts = []
+    if options.get("radial_basis"):
+        parts.append(f"radial basis {options['radial_basis']}")
+    pair_force = options.get("decoder", "node") == "pair_force"  # no message passing read
+    if options.get("aggregation", "sum") != "sum" and not pair_force:
+        parts.append(f"{options['aggregation']} aggregation")
+    if pair_force:
+        parts.append("pair-force decoder (learned central pair force, velocity-Verlet "
+                     f"substeps of at most {float(options.get('pair_force_substep', 2.0)):g} dt)")
+    elif options.get("decoder", "node") != "node":
+        parts.append(f"{options['decoder']} decoder")
+    if options.get("relative_velocity_vectors"):
+        parts.append("relative-velocity vectors")
+    if options.get("time_reversal"):
+        parts.append("time reversal")
+    weights = options.get("loss_weights") or {}
+    if float(weights.get("dr", 1.0)) != float(weights.get("dv", 1.0)):
+        parts.append(f"loss weights dr {weights['dr']:g} dv {weights['dv']:g}")
+    if options.get("learning_rate") is not None:
+        parts.append(f"learning rate {float(options['learning_rate']):g}")
+    if options.get("lr_decay_steps") is not None or options.get("lr_decay_rate") is not None:
+        parts.append("learning-rate decay")
+    if float(options.get("curriculum_k1_fraction") or 0.0) > 0:
+        parts.append(f"k=1 curriculum {float(options['curriculum_k1_fraction']):g}")
+    return "extended OGN (" + ", ".join(parts) + ")" if parts else "paper OGN"
+
+
+# ----------------------------------------------------------------------------- recipe
+
+TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "learning_rate",
+                    "lr_decay_rate", "lr_decay_steps")
+
+
+def training_recipe(model_config: dict, training_config: dict) -> dict:
+    """The training config a run uses: ``training`` plus, with ``model.architecture:
+    extended``, the training options of ``model.options`` (time reversal, loss weights,
+    stride curriculum, learning rate and its decay) that are set. The paper's architecture
+    trains with the paper's recipe."""
+    recipe = dict(training_config)
+    options = extended_options(model_config)
+    if options is not None:
+        recipe.update({key: options[key] for key in TRAINING_OPTIONS
+                       if options.get(key) is not None})
+    return recipe
+
+
+def uses_curriculum(model_config: dict, k: int) -> bool:
+    """Whether a model of this config at stride ``k`` trains with the stride curriculum."""
+    recipe = training_recipe(model_config, {})
+    return int(k) != 1 and float(recipe.get("curriculum_k1_fraction") or 0.0) > 0.0

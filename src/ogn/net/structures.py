@@ -1,0 +1,74 @@
+"""The network's two value types: the padded graph it reads and the static shape of the
+network (the model file records the latter). Imports no numerical stack: the workflow reads
+``model.options`` through :mod:`ogn.net.options` while it plans."""
+
+from typing import Any, NamedTuple
+
+Array = Any  # a jax or numpy array
+
+
+class Graph(NamedTuple):
+    """A padded directed graph (a pytree; fixed shapes for jit).
+
+    ``nodes`` (N, node_features) and ``edges`` (E, edge_features) are the (standardized)
+    inputs; ``senders`` and ``receivers`` (E,) int32 give edge k as senders[k] -> receivers[k],
+    padded with N.
+    """
+
+    nodes: Array
+    edges: Array
+    senders: Array
+    receivers: Array
+    # vector decoder only (None otherwise): unit edge vectors (E, 3), node velocities in units
+    # of their standard deviation (N, 3), mean mass / mass per node (N,); the pair-force
+    # decoder reads velocity (in the data's units) and inverse_mass too
+    unit_vectors: Array | None = None
+    velocity: Array | None = None
+    inverse_mass: Array | None = None
+    # pair-force decoder only: force units per velocity-change scale over the stride (scalar)
+    force_scale: Array | None = None
+
+
+class NetworkConfig(NamedTuple):
+    """Shape of the network (all static: changing one means a new network).
+
+    The defaults are the paper's OGN. Options (``model.options`` with
+    ``model.architecture: extended``; see :func:`network_config`):
+
+    * ``radial_basis`` n > 0: edge inputs gain |r|/rc and n Gaussians of |r|/rc times a
+      smooth cosine envelope that vanishes at the graph cutoff ``radial_cutoff``;
+    * ``aggregation`` ``"mean"``: the sums over outgoing and incoming edges are divided by the
+      graph's mean number of edges per atom;
+    * ``decoder`` ``"vector"``: :func:`vector_decoder` (equivariant, momentum-conserving);
+      the inputs are then rotation invariants only (see :mod:`ogn.net.simulator`);
+    * ``relative_velocity_vectors`` (vector decoder only): each pair also pushes along its
+      relative velocity v_j - v_i, the direction a pair turns in over a stride of k steps;
+    * ``decoder`` ``"pair_force"``: :func:`pair_force_increments`, a learned central pair force
+      integrated over the stride (``stride_time``) in ``substeps`` velocity-Verlet steps. It
+      reads the radial basis and the species of each pair, not the message-passing layers.
+    """
+
+    n_layers: int
+    latent_size: int = 64
+    hidden_size: int = 64
+    mlp_hidden_layers: int = 1
+    output_size: int = 6
+    split_edge_projection: bool = True
+    radial_basis: int = 0
+    radial_cutoff: float = 0.0
+    aggregation: str = "sum"
+    decoder: str = "node"
+    species_masses: tuple = ()  # per species (vector decoder: dv_i carries 1 / m_i)
+    relative_velocity_vectors: bool = False
+    stride_time: float = 0.0  # pair-force decoder: k dt, in the data's time unit
+    substeps: int = 0  # pair-force decoder: velocity-Verlet steps per stride
+
+    @property
+    def learned_force(self) -> bool:
+        """A learned pair force integrated in substeps (no message passing read)."""
+        return self.decoder == "pair_force"
+
+    @property
+    def equivariant(self) -> bool:
+        """Rotation-invariant inputs and vector outputs (the vector and pair-force decoders)."""
+        return self.decoder in ("vector", "pair_force")

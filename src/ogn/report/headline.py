@@ -1,0 +1,213 @@
+"""The summary's rows (each headline number of the paper beside ours, with the preset and the
+training behind it) and the ablation's Markdown table. Losses are standardized, dimensionless.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ogn.evaluate.glass import fictive_caveats
+from ogn.evaluate.losses import loss_knee
+
+# ----------------------------------------------------------------------------- summary
+
+NOT_COMPUTED = "not computed"
+
+
+def settings_label(training: dict, production: dict) -> str:
+    """The training length and data size behind a number (for the summary's preset column)."""
+    limits = [f"{training['epochs']} epochs"]
+    if training.get("max_steps"):
+        limits.append(f"at most {training['max_steps']} steps")
+    if training.get("max_minutes"):
+        limits.append(f"at most {training['max_minutes']} min")
+    return (f"{', '.join(limits)}; {production['n_train']} train x {production['steps']} MD "
+            f"steps")
+
+
+def _loss(losses: pd.DataFrame, system: str, layers: int, k: int) -> pd.Series | None:
+    rows = losses[(losses["system"] == system) & (losses["layers"] == int(layers))
+                  & (losses["k"] == int(k))]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return NOT_COMPUTED if value is None or not np.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _knee_text(losses, system, layers, ks, factor) -> tuple[str, str]:
+    rows = losses[(losses["system"] == system) & (losses["layers"] == int(layers))
+                  & losses["k"].isin([int(k) for k in ks])].sort_values("k")
+    if len(rows) < 2:
+        return NOT_COMPUTED, "fewer than two k in the sweep"
+    knee = loss_knee(rows["k"], rows["final_test_loss"], factor)
+    swept = ", ".join(str(int(k)) for k in rows["k"])
+    if knee.first_bad_k is None:
+        return f"no sharp rise up to k = {int(rows['k'].max())}", f"k swept: {swept}"
+    return f"{knee.last_good_k}-{knee.first_bad_k}", f"k swept: {swept}"
+
+
+def _accuracy_row(accuracy, system: str, layers: int, k: int):
+    """The rollout stage's summary row (results/accuracy.csv) of one model, or None."""
+    if accuracy is None or not {"system", "layers", "k"} <= set(accuracy.columns):
+        return None
+    rows = accuracy[(accuracy["system"] == system) & (accuracy["layers"] == int(layers))
+                    & (accuracy["k"] == int(k))]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _get(row, column):
+    return None if row is None or column not in row else float(row[column])
+
+
+def _fictive_caveat(fictive: pd.DataFrame) -> str:
+    """Why the fictive temperature of the S11 table cannot be trusted ("" if it can):
+    :func:`ogn.evaluate.glass.fictive_caveats` of its first row, as a note suffix."""
+    row = fictive.iloc[0]
+    ratio = (float(row["glass_over_liquid_slope"]) if "glass_over_liquid_slope" in fictive
+             else None)
+    caveats = fictive_caveats(float(row["fictive_temperature"]),
+                              float(row["final_temperature"]), ratio)
+    return "".join(f"; ill-determined: {caveat}" for caveat in caveats)
+
+
+def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
+                  production, fast_ogn_k) -> list[dict]:
+    """Rows (figure, quantity, paper, ours, note, settings) of the summary table."""
+    settings = settings_label(training, production)
+    rows = (rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k)
+            + sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k)
+            + fictive_rows(fictive, sweeps["glass"]) + transfer_rows(transfer))
+    return [{"figure": figure, "quantity": quantity, "paper": paper, "ours": ours,
+             "note": note, "settings": settings}
+            for figure, quantity, paper, ours, note in rows]
+
+
+def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
+    """S1 (the OGN's final loss), 2C and 3C (rollout RMSEs), 4B (energy drift), 4C."""
+    liquid, glass = sweeps["liquid"], sweeps["glass"]
+    fast_layers, ogn_layers = int(models["fast_ogn_layers"]), int(models["ogn_layers"])
+    ogn_k = int(models["ogn_k"])
+    ogn = _loss(losses, liquid, ogn_layers, ogn_k)
+    rows = [("S1", f"final test loss, OGN ({ogn_layers} layers, k = {models['ogn_k']}), "
+             f"{liquid}", "~1e-4 (plateau within 1000 epochs)",
+             _fmt(None if ogn is None else ogn["final_test_loss"]),
+             "" if ogn is None else f"after {int(ogn['steps'])} steps ({ogn['epochs']:.3g} "
+             "epochs)")]
+    for system in fast_ogn_k:
+        row = _accuracy_row(accuracy, system, ogn_layers, ogn_k)
+        step = "" if row is None else f" at MD step {int(row['evaluated_md_step'])}"
+        note = ("from results/accuracy.csv (rollout stage)" if row is not None
+                else "needs the rollout stage's results/accuracy.csv")
+        if system == liquid:
+            rows += [("2C", f"position RMSE{step}, OGN, {system}", "0.03 (cage size ~0.4)",
+                      _fmt(_get(row, "position_rmse")), note),
+                     ("2C", f"velocity RMSE{step}, OGN, {system}", "0.32 (velocity scale 1.73)",
+                      _fmt(_get(row, "velocity_rmse")), note)]
+        elif system != glass:
+            rows += [("3C", f"position RMSE / cage size{step}, OGN, {system}", "0.01-0.1",
+                      _fmt(_get(row, "position_rmse_over_cage")), note),
+                     ("3C", f"velocity RMSE / velocity scale{step}, OGN, {system}", "0.01-0.1",
+                      _fmt(_get(row, "velocity_rmse_over_scale")), note)]
+    row = _accuracy_row(accuracy, liquid, fast_layers, fast_ogn_k[liquid])
+    rows.append(("4B", f"total-energy drift over 100 MD steps, Fast-OGN, {liquid} (MD's in the "
+                 "note)", "conserved", _fmt(_get(row, "energy_drift_100")),
+                 "needs the rollout stage's results/accuracy.csv" if row is None
+                 else f"MD: {_fmt(_get(row, 'md_energy_drift_100'))}; verdict "
+                 f"{row.get('verdict', '')}"))
+    rows.append(("4C", "Fast-OGN speed-up over MD at N = 10,000", "2-10x (except LJ)",
+                 NOT_COMPUTED, "measured by the runtime stage (results/runtime/), not by this one"))
+    return rows
+
+
+def sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k) -> list[tuple]:
+    """5A (RMSD liquid / glass), 5B (loss liquid / glass), 5C and S9 (the knee in k)."""
+    liquid, glass = sweeps["liquid"], sweeps["glass"]
+    fast_layers = int(models["fast_ogn_layers"])
+    factor = float(sweeps["knee_factor"])
+    rows = []
+    by_state = {state: rows_ for state, rows_ in rmsd.groupby("state")}
+    if {"liquid", "glass"} <= set(by_state):
+        t_max = min(by_state["liquid"]["time"].max(), by_state["glass"]["time"].max())
+        at = {s: float(np.interp(t_max, r["time"], r["rmsd"])) for s, r in by_state.items()}
+        rows.append(("5A", f"RMSD liquid / glass at t = {t_max:g} (MD)", "orders of magnitude",
+                     _fmt(at["liquid"] / at["glass"]),
+                     f"RMSD {at['liquid']:.3g} ({liquid}) vs {at['glass']:.3g} ({glass})"))
+    curve_k = int(sweeps["curve_k"])
+    pair = [_loss(losses, s, fast_layers, curve_k) for s in (liquid, glass)]
+    ratio = (None if any(r is None for r in pair)
+             else pair[0]["final_test_loss"] / pair[1]["final_test_loss"])
+    rows.append(("5B", f"test loss liquid / glass, Fast-OGN k = {curve_k}", "~10", _fmt(ratio),
+                 "" if ratio is None else f"{pair[0]['final_test_loss']:.3g} vs "
+                 f"{pair[1]['final_test_loss']:.3g} after {int(pair[0]['steps'])} / "
+                 f"{int(pair[1]['steps'])} steps"))
+    for system, paper in ((liquid, "5-10"), (glass, "10-20")):
+        ours, note = _knee_text(losses, system, fast_layers, sweeps["k"], factor)
+        rows.append(("5C", f"k where the final loss turns up sharply, {system}", paper, ours,
+                     f"{note}; rise = loss > {factor:g}x the best at smaller k"))
+    for system in sweeps["k_systems"]:
+        if system not in (liquid, glass):
+            ours, note = _knee_text(losses, system, fast_layers, sweeps["k"], factor)
+            rows.append(("S9", f"k where the final loss turns up sharply, {system}",
+                         f"Fast-OGN uses k = {fast_ogn_k[system]}", ours, note))
+    return rows
+
+
+def fictive_rows(fictive, glass: str) -> list[tuple]:
+    """S11: the glass's fictive temperature, with its caveats."""
+    if not len(fictive):
+        return []
+    return [("S11", f"fictive temperature of {glass}", "> 0.5 (quenched to 0.5)",
+             _fmt(float(fictive["fictive_temperature"].iloc[0])),
+             f"final T {fictive['final_temperature'].iloc[0]:g}" + _fictive_caveat(fictive))]
+
+
+def transfer_rows(transfer) -> list[tuple]:
+    """S5-S7: the one-step loss on other sizes, temperatures and densities."""
+    rows = []
+    for kind, figure, plural in (("size", "S5", "sizes"), ("temperature", "S6", "temperatures"),
+                                 ("density", "S7", "densities")):
+        rows_ = transfer[transfer["kind"] == kind] if len(transfer) else transfer
+        if len(rows_) == 0:
+            rows.append((figure, f"transfer to other {plural}: loss / loss at training "
+                         "conditions", "generalizes (qualitative)", NOT_COMPUTED,
+                         "no runs configured"))
+            continue
+        text = ", ".join(f"x{r.factor:g}: {r.loss_ratio:.3g}" for r in rows_.itertuples())
+        rows.append((figure, f"transfer to other {plural}: one-step loss / loss at training "
+                     "conditions", "generalizes (qualitative)", text,
+                     f"Fast-OGN of {', '.join(sorted(set(rows_['system'])))}; one-step test "
+                     "loss"))
+    return rows
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of a DataFrame (strings as they are)."""
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "/") for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def ablation_markdown(table: pd.DataFrame, minutes: float) -> str:
+    """The ablation table (rule ablation_table) as Markdown, one block per (system, k)."""
+    lines = [f"# Ablation of the extended OGN: every model trained {minutes:g} min", ""]
+    columns = ["variant", "training_steps", "ms_per_step", "test_loss_dr", "test_loss_dv",
+               "rollout_md_steps", "position_rmse", "velocity_rmse", "energy_drift",
+               "momentum_drift", "verdict"]
+    lines += ["RMSEs and drifts at the rollout's last MD step (`rollout_md_steps`: "
+              "`ablation.rollout_steps`, or where an instability check stopped it); drifts: "
+              "max |E(t) - E(0)| / <KE> and max |P(t) - P(0)| over its thermal scale. "
+              "`verlet{n}` rows: velocity Verlet with the true potential, each stride of k MD "
+              "steps in n steps (no training; n = 1 is MD at k x dt).", ""]
+    for (system, k), group in table.groupby(["system", "k"], sort=False):
+        lines += [f"## {system}, k = {k}", "",
+                  "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for row in group.itertuples():
+            cells = []
+            for column in columns:
+                value = getattr(row, column)
+                cells.append(f"{value:.3g}" if isinstance(value, float) else str(value))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

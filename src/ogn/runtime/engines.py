@@ -1,0 +1,184 @@
+"""The engines the runtime stage times (Fig. 4C and 4D), each from the same sized configuration.
+
+What is timed, per system and size N (all engines from the same starting configuration):
+
+* ``md``: our MD (:mod:`ogn.md.dynamics`, jitted velocity Verlet, host-built neighbor lists with
+  skin-based rebuilds), ``n_steps`` NVE steps, the initial list build and force evaluation and
+  every rebuild included;
+* ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the Fast-OGN (:mod:`ogn.evaluate.rollout`),
+  the graph builds included;
+* ``lammps``: LAMMPS with the same potential, N, dt and skin on ``threads`` OpenMP threads
+  (the cores JAX uses); its setup is excluded (``run N pre no``, after a few warm-up steps);
+* ``md_all_pairs``: our MD without a neighbor list, the potential evaluated on every ordered
+  pair each step (:mod:`ogn.md.baseline`, O(N^2) time and memory per step).
+
+Each engine is run once untimed (compilation and warm-up: ``compile_s`` is that run's time
+minus the median of the timed ones), then ``repeats`` times; median, min and max wall times are
+reported with the peak memory during the timed runs: the process's resident set (host RSS,
+sampled every few ms) on CPU, the device's peak bytes in use on an accelerator.
+
+The complexity index (Fig. 4D) is the time of one potential-energy evaluation of a
+configuration, per ``n_atoms`` atoms, relative to the Kob-Andersen LJ's, in our code and in
+LAMMPS (:func:`energy_seconds`, :func:`lammps_force_seconds`).
+"""
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ogn.md.resize import SizedStart
+from ogn.net.trained import TrainedModel
+from ogn.runtime.timing import ENGINES
+
+# --------------------------------------------------------------------------------------------
+# the engines, each as a zero-argument run function for :func:`measure`
+
+
+class Engine(NamedTuple):
+    run: Callable[[], float | None]
+    info: Callable[[], dict]  # extra facts after the runs (e.g. neighbor-list rebuilds)
+
+
+def md_engine(system, position, velocity, n_steps: int) -> Engine:
+    """Our MD: ``n_steps`` NVE steps from (position, velocity), internal units; the first
+    neighbor list and every rebuild inside the time."""
+    from ogn.md.neighbors import build_neighbor_list
+
+    pot = system.potential
+    return nve_engine(system, position, velocity, n_steps, system.skin, lambda: (
+        build_neighbor_list(position, system.box, pot.cutoff, system.skin)))
+
+
+def all_pairs_engine(system, position, velocity, n_steps: int) -> Engine:
+    """Our MD without a neighbor list (:mod:`ogn.md.baseline`): every step evaluates the
+    potential on all N (N - 1) ordered pairs."""
+    from ogn.md.baseline import all_pairs_neighbors
+
+    # a constant of the method, not work it does per run: built once, outside the timing
+    neighbors = all_pairs_neighbors(position)
+    return nve_engine(system, position, velocity, n_steps, math.inf, lambda: neighbors)
+
+
+def nve_engine(system, position, velocity, n_steps: int, skin: float,
+               neighbors_of: Callable) -> Engine:
+    """``n_steps`` NVE steps of our MD with the pair table ``neighbors_of()`` (built inside
+    the timed run) and Verlet ``skin`` (inf: a table that never expires)."""
+    from ogn.md.dynamics import init_state, make_advance, simulate
+
+    pot = system.potential
+    mass = jnp.asarray(system.mass)
+    advance = make_advance(pot.energy_and_forces, mass, system.dt, skin, system.units.boltzmann)
+    last = {}
+
+    def run():
+        neighbors = neighbors_of()
+        state = init_state(jnp.asarray(position), jnp.asarray(velocity), pot.energy_and_forces,
+                           neighbors)
+        result = simulate(state, neighbors, advance, n_steps, n_steps, mass,
+                          system.units.boltzmann, system.box, pot.cutoff, skin,
+                          record_first=False)
+        jax.block_until_ready(result.state)
+        last["rebuilds"] = result.n_rebuilds
+        return None
+
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)})
+
+
+def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, position,
+                    velocity) -> Engine:
+    """A rollout of the trained ``model`` covering ``n_steps`` MD steps: ceil(n_steps / k)
+    model steps.
+
+    ``position`` and ``velocity`` in internal units (converted here to the file units the
+    model was trained in); ``skin`` the graph's Verlet skin (0: edges rebuilt every model
+    step); no instability checks (a timing must not stop early).
+    """
+    from ogn.evaluate.checks import usable_skin
+    from ogn.evaluate.rollout import make_rollout, rollout
+
+    box = np.asarray(system.box, np.float64)
+    skin = usable_skin(model.graph_cutoff, skin, box)
+    fns = make_rollout(model.simulator, model.graph_cutoff, skin, box)
+    n_model_steps = max(1, -(-int(n_steps) // model.k))
+    velocity_files = system.units.velocity_to_files(np.asarray(velocity, np.float64))
+    last = {}
+
+    def run():
+        result = rollout(fns, model.params, model.standard, position, velocity_files, system.species, box,
+                         n_model_steps, record_every=n_model_steps)
+        last["rebuilds"] = result.n_rebuilds
+        last["stop"] = result.stop_reason
+        return None
+
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)})
+
+
+def lammps_engine(system, position, velocity, n_steps: int, threads: int,
+                  warmup_steps: int = 10) -> Engine:
+    """LAMMPS NVE with our potential, N, dt and skin; the run's own time (setup excluded)."""
+    from ogn.md.lammps import lammps_md_seconds, lammps_timestep, lammps_velocity
+
+    pot = system.potential
+    n_species = len(system.species_names)
+    masses = [float(system.mass[np.argmax(system.species == s)]) for s in range(n_species)]
+
+    def run():
+        seconds, _ = lammps_md_seconds(
+            position, lammps_velocity(velocity, system.units), system.box, system.species,
+            masses, pot.lammps_commands, pot.lammps_units,
+            lammps_timestep(system.dt_config, system.units), n_steps, system.skin, threads,
+            warmup_steps=warmup_steps)
+        return seconds
+
+    return Engine(run, lambda: {"rebuilds": -1})
+
+
+def network_to_time(model: TrainedModel, seed: int = 0):
+    """(TrainedModel, note) of the graph network the ``fast_ogn`` engine times.
+
+    A message-passing model (paper or extended with the node or vector decoder) is timed as
+    trained. The pair-force decoder has no message passing: it is not the paper's Fast-OGN, so
+    the paper's network of the same width and layer count is timed instead, with weights drawn
+    from ``seed`` (a step costs the same whatever the weights). ``note`` is None, or a
+    sentence saying the substitution was made.
+    """
+    network_config = model.network_config
+    if not network_config.learned_force:
+        return model, None
+    import jax
+
+    from ogn.net.simulator import make_simulator
+    from ogn.net.structures import NetworkConfig
+
+    # the shape fields only: every option at its default, the paper's
+    paper = NetworkConfig(**{name: getattr(network_config, name) for name in (
+        "n_layers", "latent_size", "hidden_size", "mlp_hidden_layers", "output_size",
+        "split_edge_projection")})
+    simulator = make_simulator(paper, model.n_species)
+    fresh = simulator.init(jax.random.PRNGKey(seed), 2, 8)
+    note = (f"the trained model is a learned pair force (no message passing); the paper's "
+            f"{paper.n_layers}-layer network of width {paper.latent_size} is timed instead, "
+            "with untrained weights")
+    return model._replace(simulator=simulator, params=fresh), note
+
+
+def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
+                model: TrainedModel | None = None, graph_skin: float = 0.0) -> Engine:
+    """The engine named ``engine`` (one of :data:`ENGINES`) from a sized starting state;
+    ``fast_ogn`` rolls out ``model`` with edges within its cutoff + ``graph_skin``."""
+    system, position, velocity = start
+    if engine == "md":
+        return md_engine(system, position, velocity, n_steps)
+    if engine == "md_all_pairs":
+        return all_pairs_engine(system, position, velocity, n_steps)
+    if engine == "lammps":
+        return lammps_engine(system, position, velocity, n_steps, threads)
+    if engine == "fast_ogn":
+        if model is None:
+            raise ValueError("timing fast_ogn needs a trained model")
+        return fast_ogn_engine(model, system, graph_skin, n_steps, position, velocity)
+    raise ValueError(f"runtime.engines names {engine!r}; use some of {', '.join(ENGINES)}")

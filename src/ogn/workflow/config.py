@@ -1,0 +1,83 @@
+"""Configuration: loading, overlaying, and validation against config/schema.yaml.
+
+Validation is the schema, then :func:`ogn.workflow.checks.cross_key_problems` (what a schema
+cannot express); it runs when the workflow starts (workflow/rules/common.smk), before any job,
+and every error names the offending key by its dotted path.
+"""
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ogn.workflow.checks import cross_key_problems
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_SCHEMA = REPO_ROOT / "config" / "schema.yaml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def deep_update(base: dict, overlay: dict) -> dict:
+    """Recursive dict merge (what Snakemake does with several --configfile)."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_update(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def load_config(*paths) -> dict:
+    config: dict = {}
+    for path in paths:
+        with open(path) as handle:
+            config = deep_update(config, yaml.safe_load(handle) or {})
+    return config
+
+
+def dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def describe_error(error: jsonschema.ValidationError) -> str:
+    location = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed] if isinstance(
+            error.instance, dict) else []
+        keys = ", ".join(dotted(location + [k]) for k in extra)
+        hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"unknown config key {keys}{hint}"
+    if error.validator == "required":
+        return f"config key {dotted(location)}: {error.message}"
+    return f"config key {dotted(location)} = {error.instance!r}: {error.message}"
+
+
+def deepest_errors(error: jsonschema.ValidationError):
+    """Walk into if/then/allOf/oneOf contexts to the error that names the real key."""
+    if error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and len(best.absolute_path) >= len(error.absolute_path):
+            return deepest_errors(best)
+    return error
+
+
+def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
+    """Raise :class:`ConfigError` with one message per problem, each naming its key."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    messages = []
+    for error in errors:
+        message = describe_error(deepest_errors(error))
+        if message not in messages:
+            messages.append(message)
+    messages.extend(cross_key_problems(config) if not messages else [])
+    if messages:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))

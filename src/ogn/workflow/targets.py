@@ -1,0 +1,209 @@
+"""What the workflow makes, as pure functions of the config: file paths, target lists and the
+models each figure needs. The rules (workflow/rules/*.smk) call these through thin wrappers in
+``common.smk``.
+
+Imports no numerical stack beyond numpy, so that planning (``snakemake -n``) never starts
+JAX; ``tests/test_workflow_plan.py`` checks it.
+"""
+
+import re
+
+from ogn.net.options import extended_options
+from ogn.workflow.sweeps import k_sweep_models, layer_sweep_models, transfer_variants
+
+FIG2_CANDIDATES = ("lj",)
+FIG3_CANDIDATES = ("sio2", "si", "cuzr")
+SWEEP_FIGURES = ("fig5", "figS1", "figS5", "figS6", "figS7", "figS8", "figS9", "figS10",
+                 "figS11", "figS12")
+TRANSFER_FIGURES = {"5": "size", "6": "temperature", "7": "density"}
+
+
+def alternatives(names) -> str:
+    """Wildcard regex matching exactly these names (never an empty alternative)."""
+    return "|".join(re.escape(n) for n in names) or "^$"
+
+
+def log_path(rule_name: str, pattern: str) -> str:
+    return f"results/logs/{rule_name}/{pattern}.log"
+
+
+def benchmark_path(rule_name: str, pattern: str) -> str:
+    return f"results/benchmarks/{rule_name}/{pattern}.tsv"
+
+
+def figure_files(name: str) -> list[str]:
+    return [f"results/figures/{name}.png", f"results/figures/{name}.pdf"]
+
+
+# ---- MD
+def quenched_systems(config: dict) -> list[str]:
+    return [s for s in config["systems"] if "quench" in config["systems"][s]]
+
+
+def equilibrated_systems(config: dict) -> list[str]:
+    return [s for s in config["systems"] if "quench" not in config["systems"][s]]
+
+
+def starting_state(config: dict, system: str) -> str:
+    """Equilibrated liquid, or for a quenched system (the glass) the quenched state."""
+    kind = "quenched" if "quench" in config["systems"][system] else "equilibrated"
+    return f"results/md/{system}/{kind}.h5"
+
+
+def trajectory_files(config: dict, system: str, split: str) -> list[str]:
+    count = config["md"]["production"]["n_train" if split == "train" else "n_test"]
+    return [f"results/md/{system}/{split}_{i}.h5" for i in range(count)]
+
+
+def md_targets(config: dict) -> list[str]:
+    """Every MD trajectory of the workflow (the ``md`` target rule)."""
+    return [path for system in config["systems"] for split in ("train", "test")
+            for path in trajectory_files(config, system, split)]
+
+
+def test_start(config: dict, system: str) -> str:
+    """The test trajectory that rollouts start from and are compared with."""
+    return f"results/md/{system}/test_{config['rollout']['test_trajectory']}.h5"
+
+
+# ---- models
+def ogn_variant(config: dict) -> tuple[int, int]:
+    """(layers, k) of the OGN."""
+    return config["models"]["ogn_layers"], config["models"]["ogn_k"]
+
+
+def fast_ogn_variant(config: dict, system: str) -> tuple[int, int]:
+    """(layers, k) of the Fast-OGN of ``system``."""
+    return config["models"]["fast_ogn_layers"], config["systems"][system]["fast_ogn_k"]
+
+
+def model_variants(config: dict, system: str) -> list[tuple[int, int]]:
+    """(layers, k) of every model the figures need: OGN and Fast-OGN (config ``models``)."""
+    return list(dict.fromkeys([ogn_variant(config), fast_ogn_variant(config, system)]))
+
+
+def model_file(system: str, layers: int, k: int) -> str:
+    return f"results/models/{system}/L{layers}_k{k}/model.npz"
+
+
+def curve_file(system: str, layers: int, k: int) -> str:
+    return f"results/models/{system}/L{layers}_k{k}/curve.csv"
+
+
+def model_targets(config: dict) -> list[str]:
+    return [model_file(system, layers, k) for system in config["models"]["systems"]
+            for layers, k in model_variants(config, system)]
+
+
+def model_block(config: dict, overrides: dict | None = None) -> dict:
+    """config["model"] as a training job sees it: with architecture paper the options are
+    dropped (editing them then reruns nothing); ``overrides`` (an ablation variant's options)
+    are merged into the options of an extended model."""
+    block = {key: value for key, value in config["model"].items() if key != "options"}
+    if overrides is not None:
+        block["architecture"] = "extended"
+        block["options"] = {**config["model"]["options"], **overrides}
+    elif extended_options(config["model"]) is not None:
+        block["options"] = dict(config["model"]["options"])
+    return block
+
+
+def every_model(config: dict) -> list[tuple[str, int, int]]:
+    """(system, layers, k) of every model of the workflow: the figures' and the sweeps'."""
+    models = [(s, layers, k) for s in config["models"]["systems"]
+              for layers, k in model_variants(config, s)]
+    return list(dict.fromkeys(models + k_sweep_models(config) + layer_sweep_models(config)))
+
+
+# ---- rollouts and their figures
+def rollout_dir(system: str, layers: int, k: int) -> str:
+    return f"results/rollouts/{system}/L{layers}_k{k}"
+
+
+def accuracy_inputs(config: dict) -> list[str]:
+    return [f"{rollout_dir(s, layers, k)}/summary.csv"
+            for s in config["models"]["systems"] for layers, k in model_variants(config, s)]
+
+
+def figure_systems(config: dict, candidates) -> list[str]:
+    """The systems of ``candidates`` that have models (figure 2: LJ; figure 3: the rest)."""
+    return [s for s in candidates if s in config["models"]["systems"]]
+
+
+def long_systems(config: dict) -> list[str]:
+    return [s for s in config["rollout"]["long_systems"] if s in config["models"]["systems"]]
+
+
+def ogn_rollout_files(config: dict, systems, name: str) -> list[str]:
+    return [f"{rollout_dir(s, *ogn_variant(config))}/{name}" for s in systems]
+
+
+def rollout_figure_targets(config: dict) -> list[str]:
+    targets = ["results/accuracy.csv", "results/figures/figS2.pdf",
+               "results/figures/figS3.pdf"]
+    if figure_systems(config, FIG2_CANDIDATES):
+        targets += ["results/figures/fig2.pdf", "results/figures/fig4b.pdf"]
+    if figure_systems(config, FIG3_CANDIDATES):
+        targets.append("results/figures/fig3.pdf")
+    if long_systems(config):
+        targets.append("results/figures/figS4.pdf")
+    return targets
+
+
+# ---- runtime
+def runtime_model(config: dict, system: str) -> str:
+    return model_file(system, *fast_ogn_variant(config, system))
+
+
+# ---- sweeps and the summary
+def k_models_of(config: dict, systems) -> list[tuple[str, int, int]]:
+    return [m for m in k_sweep_models(config) if m[0] in systems]
+
+
+def glass_and_liquid_models(config: dict) -> list[tuple[str, int, int]]:
+    """(system, layers, k) of the Fast-OGN k sweep of the liquid and the glass (Fig. 5)."""
+    sweeps = config["sweeps"]
+    return k_models_of(config, [sweeps["liquid"], sweeps["glass"]])
+
+
+def liquid_k_systems(config: dict) -> list[str]:
+    quenched = quenched_systems(config)
+    return [s for s in config["sweeps"]["k_systems"] if s not in quenched]
+
+
+def transfer_trajectories(config: dict, system: str, variant: str) -> list[str]:
+    return [f"results/transfer/{system}/{variant}/test_{i}.h5"
+            for i in range(config["sweeps"]["transfer"]["trajectories"])]
+
+
+def transfer_losses(config: dict) -> list[str]:
+    return [f"results/transfer/{system}/{variant}/loss.csv"
+            for system, variants in transfer_variants(config).items() for variant in variants]
+
+
+def sweep_targets() -> list[str]:
+    return [f for name in SWEEP_FIGURES for f in figure_files(name)] + [
+        "results/summary.csv", "results/summary.md"]
+
+
+# ---- the ablation
+def ablation_dir(system: str, k, name: str) -> str:
+    return f"results/ablation/{system}/k{k}/{name}"
+
+
+def ablation_evaluations(config: dict) -> list[str]:
+    """Every variant's evaluation per case, then the case's integrator reference (if any)."""
+    ablation = config["ablation"]
+    files = []
+    for system, k in ablation["cases"]:
+        files += [f"{ablation_dir(system, k, name)}/evaluation.csv"
+                  for name in ablation["variants"]]
+        if ablation["reference_substeps"]:
+            files.append(f"results/ablation/{system}/k{k}/reference.csv")
+    return files
+
+
+def all_targets(config: dict) -> list[str]:
+    """What ``snakemake`` with no target makes: every figure, table and model."""
+    return (md_targets(config) + model_targets(config) + sweep_targets()
+            + rollout_figure_targets(config) + ["results/figures/fig4.pdf"])

