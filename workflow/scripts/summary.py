@@ -1,13 +1,15 @@
 """Rule summary: each headline number of the paper next to ours (results/summary.csv, .md).
 Numbers this stage cannot compute are "not computed"; input.accuracy is optional."""
+from ogn.workflow.job import start_job
+
+sm = snakemake
+log = start_job(sm)
+
 import pandas as pd
 
 from ogn.data.atomic import atomic_path, write_csv
 from ogn.report.headline import headline_rows, markdown_table
-from ogn.workflow.runlog import make_logger
 
-sm = snakemake
-log = make_logger(sm.log[0])
 accuracy = pd.read_csv(sm.input.accuracy[0]) if len(sm.input.accuracy) else None
 rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.input.rmsd),
                      fictive=pd.read_csv(sm.input.fictive),

@@ -109,27 +109,7 @@ def _cell_list_rows(wrapped, box, radius, capacity, cells_per_radius, cells_per_
     n_cells, reach = _cell_grid(box, radius, cells_per_radius,
                                 cells_per_atom * n_atoms + 64)
     total_cells = n_cells[0] * n_cells[1] * n_cells[2]
-    # counting sort of the atoms by cell; positions copied in that order
-    cell_of = np.empty(n_atoms, np.int64)
-    for i in range(n_atoms):
-        cell = 0
-        for axis in range(3):
-            c = int(wrapped[i, axis] / box[axis] * n_cells[axis])
-            cell = cell * n_cells[axis] + min(max(c, 0), n_cells[axis] - 1)
-        cell_of[i] = cell
-    first = np.zeros(total_cells + 1, np.int64)
-    for i in range(n_atoms):
-        first[cell_of[i] + 1] += 1
-    for c in range(total_cells):
-        first[c + 1] += first[c]
-    slot = first[:-1].copy()
-    order = np.empty(n_atoms, np.int64)
-    for i in range(n_atoms):
-        order[slot[cell_of[i]]] = i
-        slot[cell_of[i]] += 1
-    sorted_position = np.empty((n_atoms, 3))
-    for s in range(n_atoms):
-        sorted_position[s] = wrapped[order[s]]
+    first, order, sorted_position = _sorted_by_cell(wrapped, box, n_cells)
 
     # rows in the sorted numbering, one spare column so a full row's writes stay in bounds
     rows = np.empty((n_atoms, capacity + 1), np.int32)
@@ -181,6 +161,42 @@ def _cell_list_rows(wrapped, box, radius, capacity, cells_per_radius, cells_per_
                                 counts[b] = count_b + 1
                         counts[a] = count_a
 
+    return _in_atom_order(rows, counts, order, capacity)
+
+
+@numba.njit(cache=True)
+def _sorted_by_cell(wrapped, box, n_cells):
+    """Counting sort of the atoms by cell: (first atom of each cell (cells + 1,), the atom at
+    each sorted place, the positions in that order)."""
+    n_atoms = wrapped.shape[0]
+    total_cells = n_cells[0] * n_cells[1] * n_cells[2]
+    cell_of = np.empty(n_atoms, np.int64)
+    for i in range(n_atoms):
+        cell = 0
+        for axis in range(3):
+            c = int(wrapped[i, axis] / box[axis] * n_cells[axis])
+            cell = cell * n_cells[axis] + min(max(c, 0), n_cells[axis] - 1)
+        cell_of[i] = cell
+    first = np.zeros(total_cells + 1, np.int64)
+    for i in range(n_atoms):
+        first[cell_of[i] + 1] += 1
+    for c in range(total_cells):
+        first[c + 1] += first[c]
+    slot = first[:-1].copy()
+    order = np.empty(n_atoms, np.int64)
+    for i in range(n_atoms):
+        order[slot[cell_of[i]]] = i
+        slot[cell_of[i]] += 1
+    sorted_position = np.empty((n_atoms, 3))
+    for s in range(n_atoms):
+        sorted_position[s] = wrapped[order[s]]
+    return first, order, sorted_position
+
+
+@numba.njit(cache=True)
+def _in_atom_order(rows, counts, order, capacity):
+    """(idx, counts) of rows found in the sorted numbering, back in the atoms' numbering."""
+    n_atoms = order.shape[0]
     idx = np.full((n_atoms, capacity), n_atoms, np.int32)
     atom_counts = np.empty(n_atoms, np.int64)
     for s in range(n_atoms):
