@@ -126,3 +126,30 @@ def test_bad_config_stops_workflow_before_any_job(tmp_path):
     assert "systems.lj.dt" in output and "md.bogus_key" in output
     assert existing.read_bytes() == b"an existing result"
     assert existing.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["rollout"].update(test_trajectory=10),
+     r"rollout\.test_trajectory = 10 names test trajectory 10, but md\.production\.n_test = "
+     r"10 makes test_0 to test_9: lower it or raise n_test"),
+    (lambda c: c["rollout"]["figure_steps"].update(cuzrr=400),
+     r"rollout\.figure_steps names 'cuzrr', which is not under systems: \(lj, lj_glass, sio2, "
+     r"si, cuzr\); fix the name"),
+    (lambda c: c["models"].update(systems=["sio2"]),
+     r"rollout\.long_systems names 'lj', which models\.systems does not train \(sio2\): add "
+     r"it there or remove it"),
+])
+def test_rollout_names_that_point_at_nothing_are_named(paper_config, edit, message):
+    config = copy.deepcopy(paper_config)
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_an_unknown_system_is_named():
+    from ogn.md.systems import make_system
+
+    config = load_config(PAPER)
+    with pytest.raises(ValueError, match=r"no system 'ljj' under systems: \(configured: lj, "
+                       r"lj_glass, sio2, si, cuzr\); add a systems\.ljj block"):
+        make_system("ljj", config)

@@ -31,6 +31,10 @@ class System(NamedTuple):
 
 def make_system(name: str, config: dict, counts=None, box=None) -> System:
     """The system ``name`` of ``config['systems']``; ``counts``/``box`` override the paper size."""
+    if "systems" in config and name not in config["systems"]:
+        raise ValueError(f"no system {name!r} under systems: (configured: "
+                         f"{', '.join(config['systems'])}); add a systems.{name} block or use "
+                         "one of those")
     block = config["systems"][name] if "systems" in config else config
     counts = block["counts"] if counts is None else counts
     side = block["box"] if box is None else box

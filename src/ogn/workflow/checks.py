@@ -146,6 +146,26 @@ def ablation_problems(config: dict) -> list[str]:
     return problems
 
 
+def rollout_problems(config: dict) -> list[str]:
+    """Names in the ``rollout`` block that point at nothing: a test trajectory the production
+    does not make, figure steps of unknown systems, long rollouts of systems without models."""
+    rollout, systems = config["rollout"], config["systems"]
+    problems = []
+    n_test = int(config["md"]["production"]["n_test"])
+    if int(rollout["test_trajectory"]) >= n_test:
+        problems.append(f"rollout.test_trajectory = {rollout['test_trajectory']} names test "
+                        f"trajectory {rollout['test_trajectory']}, but md.production.n_test = "
+                        f"{n_test} makes test_0 to test_{n_test - 1}: lower it or raise n_test")
+    problems += [f"rollout.figure_steps names {name!r}, which is not under systems: "
+                 f"({', '.join(systems)}); fix the name" for name in rollout["figure_steps"]
+                 if name not in systems]
+    modelled = config["models"]["systems"]
+    problems += [f"rollout.long_systems names {name!r}, which models.systems does not train "
+                 f"({', '.join(modelled)}): add it there or remove it"
+                 for name in rollout["long_systems"] if name not in modelled]
+    return problems
+
+
 def cross_key_problems(config: dict) -> list[str]:
     """Every check that the schema cannot express, one message per problem naming the key and
     the fix (empty when fine). :func:`ogn.workflow.config.validate_config` runs it after the
@@ -153,5 +173,5 @@ def cross_key_problems(config: dict) -> list[str]:
     problems = consistency_problems(config)
     if problems:  # the later checks index lists whose lengths these found wrong
         return problems
-    return (startup_problems(config) + runtime_problems(config) + ablation_problems(config)
-            + sweep_problems(config))
+    return (startup_problems(config) + rollout_problems(config) + runtime_problems(config)
+            + ablation_problems(config) + sweep_problems(config))
