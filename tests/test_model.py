@@ -315,7 +315,8 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
     normalizer = update_normalizer(init_normalizer(5), rng.normal(size=(60, 5)),
                                    rng.normal(size=(300, 3)), rng.normal(size=(60, 6)))
     metadata = {"network": simulator.network_config._asdict(), "species_names": ["A", "B"],
-                "n_species": 2, "graph_cutoff": 2.2, "k": 5, "model_config": SMALL}
+                "n_species": 2, "graph_cutoff": 2.2, "k": 5, "model_config": SMALL,
+                "dt": 0.005, "units": "lj"}
     path = tmp_path / "model.npz"
     save_model(path, params, normalizer, metadata)
     saved = load_model(path)
@@ -331,11 +332,21 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
     predict = jax.jit(simulator.predict_increments)
     before = predict(params, standardization(normalizer), *args)
     after = predict(saved.params, standardization(saved.normalizer), *args)
+    np.testing.assert_array_equal(before[0], after[0])
     np.testing.assert_array_equal(before[1], after[1])
 
-    load_compatible_model(path, n_species=2, graph_cutoff=2.2, k=5)
-    with pytest.raises(IncompatibleModelError, match="3 species|species"):
+    load_compatible_model(path, n_species=2, graph_cutoff=2.2, k=5, dt=0.005, units="lj")
+    with pytest.raises(IncompatibleModelError,
+                       match=r"it was trained on 2 species \(A, B\), the data has 3"):
         check_compatible(saved.metadata, n_species=3)
+    with pytest.raises(IncompatibleModelError,
+                       match=r"its species are \['A', 'B'\], the data's are \['A', 'C'\]"):
+        check_compatible(saved.metadata, species_names=["A", "C"])
+    with pytest.raises(IncompatibleModelError,
+                       match=r"trained on MD with dt = 0.005, asked for dt = 0.002"):
+        load_compatible_model(path, dt=0.002)
+    with pytest.raises(IncompatibleModelError, match=r"trained in lj units, asked for metal"):
+        load_compatible_model(path, units="metal")
     with pytest.raises(IncompatibleModelError, match="graph cutoff is 2.2"):
         load_compatible_model(path, graph_cutoff=3.0)
     with pytest.raises(IncompatibleModelError, match="k = 5 MD steps ahead, asked for k = 10"):

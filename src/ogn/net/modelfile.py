@@ -12,7 +12,7 @@ Layout (a plain numpy ``.npz``, read with ``allow_pickle=False``: no executable 
         graph_cutoff, k, dt, train_sha256, test_sha256, steps
 
 :func:`load_model` checks the format; :func:`check_compatible` refuses a model whose species,
-graph cutoff or k differ from what the caller is about to use it for.
+graph cutoff, k, time step or units differ from what the caller is about to use it for.
 """
 
 import json
@@ -139,7 +139,8 @@ def load_model(path) -> SavedModel:
 
 def check_compatible(metadata: dict, *, n_species: int | None = None,
                      species_names=None, graph_cutoff: float | None = None,
-                     k: int | None = None, source: str = "the model") -> None:
+                     k: int | None = None, dt: float | None = None, units: str | None = None,
+                     source: str = "the model") -> None:
     """Raise :class:`IncompatibleModelError` naming every mismatch with the intended use."""
     problems = []
     if n_species is not None and int(metadata["n_species"]) != int(n_species):
@@ -154,6 +155,13 @@ def check_compatible(metadata: dict, *, n_species: int | None = None,
                         f"{graph_cutoff}")
     if k is not None and int(metadata["k"]) != int(k):
         problems.append(f"it predicts k = {metadata['k']} MD steps ahead, asked for k = {k}")
+    recorded_dt = metadata.get("dt")
+    if dt is not None and recorded_dt is not None and not np.isclose(
+            float(recorded_dt), float(dt), rtol=1e-9, atol=0):
+        problems.append(f"it was trained on MD with dt = {recorded_dt}, asked for dt = {dt} "
+                        "(retrain it on pairs made at this dt)")
+    if units is not None and metadata.get("units") and metadata["units"] != units:
+        problems.append(f"it was trained in {metadata['units']} units, asked for {units}")
     if problems:
         raise IncompatibleModelError(f"{source} cannot be used here: " + "; ".join(problems))
 
