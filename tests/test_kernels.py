@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ogn import kernels
+from ogn.net import kernels
 from ogn.net.layers import dense
 
 needs_compiler = pytest.mark.skipif(

@@ -14,8 +14,8 @@ from ogn.data.pairs import (
     write_pairs,
 )
 from ogn.learn.batches import batch_plan, training_capacity
-from ogn.learn.checkpoint import load_checkpoint, read_curve, run_fingerprint
-from ogn.learn.loop import TrainingDiverged, train
+from ogn.learn.checkpoint import TrainingDiverged, load_checkpoint, read_curve, run_fingerprint
+from ogn.learn.loop import train
 from ogn.learn.recipe import learning_rate_schedule
 from ogn.learn.steps import (
     make_eval_loss,
@@ -24,7 +24,7 @@ from ogn.learn.steps import (
     prepare_test_set,
 )
 from ogn.md.placement import random_non_overlapping
-from ogn.net.modelfile import read_npz, write_npz
+from ogn.net.modelfile import ModelFileError, read_npz, write_npz
 from ogn.net.normalizer import standardization
 from ogn.net.options import network_config
 from ogn.net.simulator import make_simulator
@@ -294,6 +294,20 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, tiny
         run(tmp_path, "nan", tiny["train"], tiny["test"], tiny["config"], tiny["simulator"],
             functions=tiny["functions"])
     assert path.read_bytes() == before
+
+
+def test_a_damaged_checkpoint_names_the_file_and_the_restart(tmp_path, tiny):
+    """A checkpoint cut short (a disk full, a copy broken off) stops the run with a message
+    naming the file and what to do, not an unrelated error."""
+    ten_steps = {**tiny["config"], "max_steps": 10}
+    run(tmp_path, "cut", tiny["train"], tiny["test"], ten_steps, tiny["simulator"],
+        functions=tiny["functions"])
+    path = tmp_path / "cut.ckpt.npz"
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    with pytest.raises(ModelFileError, match=rf"training checkpoint {path} is damaged .*: "
+                       "delete it and rerun the same command; training then starts again"):
+        run(tmp_path, "cut", tiny["train"], tiny["test"], tiny["config"], tiny["simulator"],
+            functions=tiny["functions"])
 
 
 def test_non_finite_training_data_is_refused(tmp_path, tiny):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ogn.data.atomic import atomic_path
 from ogn.net.modelfile import (
+    ModelFileError,
     normalizer_from_arrays,
     normalizer_to_arrays,
     params_from_arrays,
@@ -93,7 +94,12 @@ def load_checkpoint(path, fingerprint: str, opt_state_template) -> TrainState | 
     """The state saved at ``path`` if it exists and belongs to this run, else None."""
     if not Path(path).exists():
         return None
-    arrays, metadata = read_npz(path)
+    try:
+        arrays, metadata = read_npz(path)
+    except ModelFileError as error:
+        raise ModelFileError(
+            f"the training checkpoint {path} is damaged ({error.__cause__ or error}): delete "
+            "it and rerun the same command; training then starts again from step 0") from error
     if metadata.get("fingerprint") != fingerprint:
         return None
     treedef = jax.tree_util.tree_structure(opt_state_template)
