@@ -153,3 +153,15 @@ def test_an_unknown_system_is_named():
     with pytest.raises(ValueError, match=r"no system 'ljj' under systems: \(configured: lj, "
                        r"lj_glass, sio2, si, cuzr\); add a systems\.ljj block"):
         make_system("ljj", config)
+
+
+def test_a_box_too_small_for_the_eam_cutoff_is_named_before_any_job(paper_config):
+    """The EAM file's cutoff (7.6 A for the shipped Cu-Zr file) is read while the workflow
+    plans: a CuZr box of 14 A (half of it 7.0 A) is refused with the key to change."""
+    config = copy.deepcopy(paper_config)
+    config["systems"]["cuzr"]["box"] = 14.0
+    config["systems"]["cuzr"]["graph_cutoff"] = 6.0
+    with pytest.raises(ConfigError, match=r"systems\.cuzr: potential cutoff 7\.6 \+ skin "
+                       r"[0-9.]+ exceeds half the box \(7\.0\); lower systems\.cuzr\.skin or enlarge "
+                       r"the box"):
+        validate_config(config)

@@ -37,3 +37,15 @@ def resolve_potential_file(spec: str, key: str = CONFIG_KEY) -> Path:
     if not path.is_file():
         raise ValueError(f"{key} = {spec!r}: no potential file at {path}. {WHERE_TO_GET}")
     return path
+
+
+def eam_file_cutoff(path) -> float:
+    """The cutoff (A) of a setfl/FS EAM file: the last number of its fifth line
+    (``Nrho drho Nr dr cutoff``); read without the tables, so that planning stays cheap."""
+    with open(path) as handle:
+        lines = [next(handle, "") for _ in range(5)]
+    try:
+        return float(lines[4].split()[4])
+    except (IndexError, ValueError) as error:
+        raise ValueError(f"{path}: line 5 should read 'Nrho drho Nr dr cutoff', found "
+                         f"{lines[4].strip()!r}; is it an .eam.fs file?") from error

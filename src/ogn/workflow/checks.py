@@ -17,19 +17,21 @@ def startup_problems(config: dict) -> list[str]:
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])
+        cutoff = potential_range(block)
         if pot["kind"] == "eam_fs":
-            from ogn.md.potential_files import resolve_potential_file
+            from ogn.md.potential_files import eam_file_cutoff, resolve_potential_file
             try:
-                resolve_potential_file(pot["file"], key=f"systems.{name}.potential.file")
+                cutoff = eam_file_cutoff(
+                    resolve_potential_file(pot["file"], key=f"systems.{name}.potential.file"))
             except ValueError as error:
                 problems.append(str(error))
         if block["graph_cutoff"] > half_box:
             problems.append(f"systems.{name}.graph_cutoff = {block['graph_cutoff']} exceeds half "
                             f"the box ({half_box}); lower it or enlarge the box")
-        cutoff = potential_range(block)
         if cutoff is not None and cutoff + block["skin"] > half_box:
             problems.append(f"systems.{name}: potential cutoff {cutoff:g} + skin {block['skin']} "
-                            f"exceeds half the box ({half_box}); lower systems.{name}.skin")
+                            f"exceeds half the box ({half_box}); lower systems.{name}.skin or "
+                            "enlarge the box")
         quench = block.get("quench")
         if quench:
             source = config["systems"][quench["from_system"]]
