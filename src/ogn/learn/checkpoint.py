@@ -21,9 +21,7 @@ from ogn.net.modelfile import (
     read_npz,
     write_npz,
 )
-from ogn.net.normalizer import (
-    Normalizer,
-)
+from ogn.net.normalizer import Normalizer
 
 
 class TrainingDiverged(FloatingPointError):

@@ -48,9 +48,7 @@ import jax
 import jax.numpy as jnp
 
 from ogn.data.pairs import Pairs
-from ogn.learn.batches import (
-    training_capacity,
-)
+from ogn.learn.batches import training_capacity
 from ogn.learn.checkpoint import (
     Start,
     TrainState,
@@ -68,11 +66,7 @@ from ogn.learn.progress import (
     training_step,
 )
 from ogn.learn.recipe import learning_rate_schedule
-from ogn.learn.steps import (
-    TrainingFunctions,
-    make_training_functions,
-    prepare_test_set,
-)
+from ogn.learn.steps import TrainingFunctions, make_training_functions, prepare_test_set
 from ogn.net.network import parameter_count
 from ogn.net.normalizer import init_normalizer
 from ogn.net.simulator import Simulator, node_feature_size
