@@ -94,6 +94,15 @@ def read_eam_fs(path, key: str = CONFIG_KEY) -> EamFsTables:
     if min(n_rho, n_r) < 5 or d_rho <= 0 or d_r <= 0 or cutoff <= 0:
         reader.fail(f"bad grid Nrho={n_rho} drho={d_rho} Nr={n_r} dr={d_r} cutoff={cutoff}")
 
+    remaining = sum(len(line.split()) for line in reader.lines[reader.position:])
+    pairs = n_elements * (n_elements + 1) // 2
+    setfl = n_elements * (4 + n_rho + n_r) + pairs * n_r
+    if n_elements > 1 and remaining == setfl:
+        raise ValueError(
+            f"{key}: {path} is a setfl (.eam.alloy) file: it holds one density table per "
+            f"element, where an .eam.fs file holds one per pair of elements ({n_elements} x "
+            f"{n_elements}). Give the potential as an .eam.fs file (Finnis-Sinclair form, the "
+            f"element's density listed for every partner). {WHERE_TO_GET}")
     atomic_numbers, masses = [], []
     embedding = np.empty((n_elements, n_rho))
     density = np.empty((n_elements, n_elements, n_r))
