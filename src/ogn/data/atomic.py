@@ -19,10 +19,21 @@ def atomic_path(path):
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         yield tmp
+        flush_to_disk(tmp)
         os.replace(tmp, path)
+        flush_to_disk(path.parent)  # the rename itself
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def flush_to_disk(path) -> None:
+    """fsync a file or a folder, so that a crash after the rename finds the data written."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def write_csv(table, path) -> None:
