@@ -17,17 +17,25 @@ from ogn.md.protocols import frames_to_trajectory
 SYSTEMS = ["lj", "lj_glass", "sio2", "si", "cuzr"]
 
 
+# |drift| and fluctuation of the total energy in units of <KE>, as measured on a 2-core AMD EPYC
+# (2026-12-02, float64): the bounds below are 3x these. Float32 MD drifts 1-15x more.
+MEASURED_DRIFT = {"lj": (4.3e-5, 4.8e-4), "lj_glass": (5.3e-5, 1.6e-4),
+                  "sio2": (8.6e-5, 1.6e-4), "si": (2.4e-5, 7.2e-5), "cuzr": (3.6e-6, 9.2e-6)}
+
+
 @pytest.mark.parametrize("name", SYSTEMS)
 def test_nve_conserves_energy(name):
-    """Mean total energy of the last 100 steps vs the first 100: below 1e-3 of <KE>.
-    (Energies are shifted to zero at each cutoff for LJ and BKS: dynamics unchanged.)"""
+    """Mean total energy of the last 100 steps vs the first 100, and the fluctuation, within 3x
+    of what was measured (MEASURED_DRIFT). (Energies are shifted to zero at each cutoff for LJ
+    and BKS: dynamics unchanged.)"""
     frames = nve_frames(name)
     assert len(frames) == PRODUCTION["steps"] + 1
     total = np.array([f.potential_energy + f.kinetic_energy for f in frames])
     kinetic = np.array([f.kinetic_energy for f in frames])
     drift, fluctuation = energy_drift_and_fluctuation(total, kinetic, window=100)
-    assert abs(drift) < 1e-3, f"{name}: drift {drift:.2e} of <KE>"
-    assert fluctuation < 5e-3, f"{name}: fluctuation {fluctuation:.2e} of <KE>"
+    measured_drift, measured_fluctuation = MEASURED_DRIFT[name]
+    assert abs(drift) < 3 * measured_drift, f"{name}: drift {drift:.2e} of <KE>"
+    assert fluctuation < 3 * measured_fluctuation, f"{name}: fluctuation {fluctuation:.2e}"
     momentum = np.array([f.momentum for f in frames])
     scale = np.sqrt(np.mean(kinetic) * np.sum(system(name).mass))
     assert np.max(np.abs(momentum)) < 1e-10 * scale
