@@ -97,17 +97,18 @@ def test_md_at_five_times_dt_blows_up_and_the_checks_catch_it():
     assert fine.stop_reason is None and len(fine.model_steps) == 51
     np.testing.assert_allclose(fine.position_unwrapped, md.position, atol=1e-9)
     coarse = md_rollout(system, *start, 20, dt_factor=5, checks=checks)
-    assert coarse.stop_reason is not None, "MD at 5 x dt ran 100 MD steps without a problem"
-    assert coarse.stopped_at <= 10  # within a few (long) steps, as the paper reports
-    # without any check the energy of the kept frames has already jumped
+    # within a few (long) steps, as the paper reports: measured, an atom crosses skin/2 in
+    # the second step of 5 dt
+    assert (coarse.stop_reason, coarse.stopped_at) == ("md_step_too_large", 2)
+    # and the one step kept has already moved the total energy (measured 0.35 of KE(0))
     energy = make_energy_function(system)
     total = [energy(p) + 0.5 * np.sum(system.mass[:, None] * v * v)
              for p, v in zip(coarse.position_unwrapped, coarse.velocity, strict=True)]
     kinetic0 = 0.5 * np.sum(system.mass[:, None] * start[1] ** 2)
-    assert coarse.stop_reason != "energy_jump" or abs(total[-1] - total[0]) > 0.5 * kinetic0
+    assert len(total) == 2 and abs(total[-1] - total[0]) > 0.1 * kinetic0
 
 
-def test_untrained_model_is_reported_unstable_or_inaccurate():
+def test_untrained_model_is_stopped_by_the_energy_check():
     system, md = lj_trajectory()
     simulator = make_simulator(network_config(
         {"architecture": "paper", "latent_size": 16, "hidden_size": 16,
@@ -133,9 +134,10 @@ def test_untrained_model_is_reported_unstable_or_inaccurate():
                             md.position[last * K][None], md.velocity[last * K][None],
                             system.species, system.species_names)
     scale = np.sqrt(system.temperature)  # velocity scale, m = 1
-    stopped = result.stop_reason is not None
-    inaccurate = errors["velocity_rmse"][0] > 0.2 * scale
-    assert stopped or inaccurate, (result.stop_reason, errors)
+    # measured: the total energy jumps at the second model step, where the velocity RMSE is
+    # already 1.8 of the thermal scale: the rollout is stopped and called unstable
+    assert (result.stop_reason, result.stopped_at) == ("energy_jump", 2), result.stop_reason
+    assert errors["velocity_rmse"][0] > 0.5 * scale, errors
 
 
 def test_close_pair_check_fires_inside_the_chunk():
