@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 
 from ogn.md.baseline import all_pairs_idx, all_pairs_neighbors
+from ogn.md.dynamics import maxwell_boltzmann_velocities
 from ogn.md.neighbors import build_neighbor_list
 from ogn.md.resize import cropped_tiling
 from ogn.md.sizing import scaled_counts_and_box
@@ -155,15 +156,26 @@ def test_the_timed_loop_evaluates_the_energy_once_per_call():
 def test_engines_give_rows_of_the_csv_schema():
     """Our MD and the baseline on a small LJ box: same trajectory, rows of the schema."""
     system, position = random_liquid("lj", 300)
-    velocity = np.zeros_like(position)
+    velocity = np.asarray(maxwell_boltzmann_velocities(
+        jax.random.PRNGKey(5), system.mass, system.temperature, system.units.boltzmann))
     machine = machine_info(1)
-    rows = []
+    rows, ends = [], {}
     for engine_name, engine in (("md", md_engine(system, position, velocity, 20)),
                                 ("md_all_pairs", all_pairs_engine(system, position, velocity,
                                                                   20))):
         timing = measure(engine.run, repeats=1)
         rows.append(timing_row("lj", len(position), engine_name, 20, timing, engine.info(),
                                machine))
+        ends[engine_name] = engine.final()
+    # the same 20 steps (measured: bitwise equal here; the bound allows the pairs to be summed
+    # in another order)
+    moved = np.asarray(ends["md"].position) - position
+    assert np.max(np.abs(moved)) > 1e-3
+    np.testing.assert_allclose(np.asarray(ends["md_all_pairs"].position),
+                               np.asarray(ends["md"].position), rtol=0,
+                               atol=1e-12 * float(np.min(system.box)))
+    np.testing.assert_allclose(np.asarray(ends["md_all_pairs"].velocity),
+                               np.asarray(ends["md"].velocity), rtol=0, atol=1e-10)
     table = pd.DataFrame(rows)
     assert list(table.columns) == RUNTIME_COLUMNS
     assert (table["median_s"] > 0).all() and (table["repeats"] == 1).all()

@@ -41,6 +41,7 @@ from ogn.runtime.timing import ENGINES
 class Engine(NamedTuple):
     run: Callable[[], float | None]
     info: Callable[[], dict]  # extra facts after the runs (e.g. neighbor-list rebuilds)
+    final: Callable[[], object] = lambda: None  # the last run's end state, where kept
 
 
 def md_engine(system, position, velocity, n_steps: int) -> Engine:
@@ -83,9 +84,11 @@ def nve_engine(system, position, velocity, n_steps: int, skin: float,
                           record_first=False)
         jax.block_until_ready(result.state)
         last["rebuilds"] = result.n_rebuilds
+        last["state"] = result.state
         return None
 
-    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)})
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)},
+                  lambda: last.get("state"))
 
 
 def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, position,
