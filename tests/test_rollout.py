@@ -208,3 +208,54 @@ def test_verlet_reference_is_exact_at_k_substeps_and_coarse_at_one():
     for bad in (0, K + 1):
         with pytest.raises(ValueError, match="reference_substeps"):
             check_substeps(K, bad)
+
+
+def test_a_non_finite_step_stops_the_rollout_and_is_not_kept():
+    system, md = lj_trajectory()
+
+    def blows_up(params, standard, position, velocity, species, box, senders, receivers):
+        # speeds atom 0 up by 1 per step (velocities are not wrapped: a counter), then NaN
+        dv = jnp.zeros_like(velocity).at[0, 0].set(1.0)
+        bad = velocity[0, 0] > md.velocity[0][0, 0] + 2.5
+        return jnp.zeros_like(position), jnp.where(bad, jnp.nan, dv)
+
+    fns = make_rollout(blows_up, 3.0, 0.0, system.box, model_dtype=None)
+    result = rollout(fns, None, None, md.position[0], md.velocity[0], system.species,
+                     system.box, 10)
+    assert result.stop_reason == "non_finite"
+    assert result.stopped_at == 4  # steps 1-3 add 1 each; the fourth gives NaN
+    assert list(result.model_steps) == [0, 1, 2, 3]  # the last finite state is the last frame
+    assert np.all(np.isfinite(result.position_unwrapped))
+
+
+def test_a_kinetic_energy_runaway_stops_the_rollout():
+    system, md = lj_trajectory()
+
+    def heats(params, standard, position, velocity, species, box, senders, receivers):
+        return jnp.zeros_like(position), 0.5 * velocity  # kinetic energy x 2.25 per step
+
+    fns = make_rollout(heats, 3.0, 0.0, system.box, masses=system.mass,
+                       checks=RolloutChecks(kinetic_energy_factor=3.0), model_dtype=None)
+    result = rollout(fns, None, None, md.position[0], md.velocity[0], system.species,
+                     system.box, 10)
+    # KE(1) = 2.25 KE(0) passes, KE(2) = 5.06 KE(0) is checked before step 3 and stops it
+    assert (result.stop_reason, result.stopped_at) == ("kinetic_energy", 2)
+    assert result.model_steps[-1] == 2  # the offending state is kept
+
+
+def test_md_that_explodes_raises_naming_the_step():
+    from ogn.md.dynamics import MDExplodedError, init_state, make_advance, simulate
+    from ogn.md.neighbors import build_neighbor_list
+
+    system, md = lj_trajectory()
+    pot = system.potential
+    position = jnp.asarray(md.position[0])
+    velocity = 1e4 * jnp.asarray(system.units.velocity_from_files(md.velocity[0]))
+    neighbors = build_neighbor_list(position, system.box, pot.cutoff, system.skin)
+    advance = make_advance(pot.energy_and_forces, system.mass, system.dt, system.skin,
+                           system.units.boltzmann)
+    state = init_state(position, velocity, pot.energy_and_forces, neighbors)
+    with pytest.raises(MDExplodedError, match=r"at MD step \d+: an atom moved more than "
+                       r"skin/2 = [0-9.]+ in one step; the time step is too large"):
+        simulate(state, neighbors, advance, 10, 10, system.mass, system.units.boltzmann,
+                 system.box, pot.cutoff, system.skin)
