@@ -149,3 +149,39 @@ def test_lj_files_open_in_mdanalysis(tmp_path):
     universe.trajectory[9]
     np.testing.assert_allclose(universe.atoms.positions, frames[9].position, atol=1e-5)
     np.testing.assert_allclose(universe.atoms.velocities, frames[9].velocity, atol=1e-5)
+
+
+# float32 MD over 500 steps from the equilibrated state (md.precision: float32), as measured
+# on a 2-core AMD EPYC (2026-12-02): |drift| and fluctuation in units of <KE>; bounds 3x
+FLOAT32_DRIFT = {"lj": (3.1e-5, 4.2e-4), "cuzr": (7.6e-6, 8.1e-6)}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_DRIFT))
+def test_float32_md_stays_float32_and_conserves_energy(name):
+    import jax
+    import jax.numpy as jnp
+    from md_runs import equilibrated_state
+
+    from ogn.md.dynamics import init_state, make_advance, simulate
+    from ogn.md.neighbors import build_neighbor_list
+
+    md_system = system(name)
+    pot = md_system.potential
+    position = np.asarray(equilibrated_state(name)[0])
+    velocity = maxwell_boltzmann_velocities(jax.random.PRNGKey(1), jnp.asarray(md_system.mass),
+                                            md_system.temperature, md_system.units.boltzmann)
+    mass = jnp.asarray(md_system.mass, jnp.float32)
+    neighbors = build_neighbor_list(position, md_system.box, pot.cutoff, md_system.skin)
+    state = init_state(jnp.asarray(position, jnp.float32), jnp.asarray(velocity, jnp.float32),
+                       pot.energy_and_forces, neighbors)
+    advance = make_advance(pot.energy_and_forces, mass, md_system.dt, md_system.skin,
+                           md_system.units.boltzmann)
+    run = simulate(state, neighbors, advance, 500, 1, mass, md_system.units.boltzmann,
+                   md_system.box, pot.cutoff, md_system.skin)
+    assert run.state.position.dtype == jnp.float32 and run.state.force.dtype == jnp.float32
+    total = np.array([f.potential_energy + f.kinetic_energy for f in run.frames])
+    kinetic = np.array([f.kinetic_energy for f in run.frames])
+    drift, fluctuation = energy_drift_and_fluctuation(total, kinetic)
+    measured_drift, measured_fluctuation = FLOAT32_DRIFT[name]
+    assert abs(drift) < 3 * measured_drift, f"{name}: float32 drift {drift:.2e} of <KE>"
+    assert fluctuation < 3 * measured_fluctuation, f"{name}: fluctuation {fluctuation:.2e}"
