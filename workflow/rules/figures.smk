@@ -178,13 +178,14 @@ rule fig5:
         "Figure 5: liquid vs glass (RMSD, loss curves at k = {params.curve_k}, final loss vs k)"
     input:
         rmsd="results/sweeps/rmsd.csv",
-        losses="results/sweeps/final_losses.csv",
-        curves=[curve_file(s, config["models"]["fast_ogn_layers"], SWEEPS["curve_k"])
-                for s in (SWEEPS["liquid"], SWEEPS["glass"])],
+        # the curves of its own models only, so that an edit elsewhere reruns nothing here
+        curves=[curve_file(*model) for model in glass_and_liquid_models()],
     output:
         png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figure 5"),
         pdf="results/figures/fig5.pdf",
     params:
+        models=glass_and_liquid_models(),
+        n_last=SWEEPS["final_loss_evaluations"],
         liquid=SWEEPS["liquid"],
         glass=SWEEPS["glass"],
         curve_k=SWEEPS["curve_k"],
@@ -259,13 +260,14 @@ rule figS8:
     message:
         "Figure S8: final test loss vs number of message-passing layers"
     input:
-        losses="results/sweeps/final_losses.csv",
+        curves=[curve_file(*model) for model in layer_sweep_models(config)],
     output:
         png=report("results/figures/figS8.png", caption="../report/figS8.rst",
                    category="Supplement"),
         pdf="results/figures/figS8.pdf",
     params:
         models=layer_sweep_models(config),
+        n_last=SWEEPS["final_loss_evaluations"],
     log:
         log_path("figS8", "figS8"),
     benchmark:
@@ -284,13 +286,15 @@ rule figS9:
     message:
         "Figure S9: final test loss vs k per system (liquids)"
     input:
-        losses="results/sweeps/final_losses.csv",
+        curves=[curve_file(*m) for m in k_models_of(liquid_k_systems())],
     output:
         png=report("results/figures/figS9.png", caption="../report/figS9.rst",
                    category="Supplement"),
         pdf="results/figures/figS9.pdf",
     params:
         systems=liquid_k_systems(),
+        models=k_models_of(liquid_k_systems()),
+        n_last=SWEEPS["final_loss_evaluations"],
         layers=config["models"]["fast_ogn_layers"],
         k=SWEEPS["k"],
         knee_factor=SWEEPS["knee_factor"],
@@ -313,13 +317,15 @@ rule figS10:
     message:
         "Figure S10: final test loss vs k, glass against its liquid"
     input:
-        losses="results/sweeps/final_losses.csv",
+        curves=[curve_file(*m) for m in k_models_of([SWEEPS["glass"], SWEEPS["liquid"]])],
     output:
         png=report("results/figures/figS10.png", caption="../report/figS10.rst",
                    category="Supplement"),
         pdf="results/figures/figS10.pdf",
     params:
         systems=[SWEEPS["glass"], SWEEPS["liquid"]],
+        models=k_models_of([SWEEPS["glass"], SWEEPS["liquid"]]),
+        n_last=SWEEPS["final_loss_evaluations"],
         layers=config["models"]["fast_ogn_layers"],
         k=SWEEPS["k"],
         knee_factor=SWEEPS["knee_factor"],

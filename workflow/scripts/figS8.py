@@ -1,13 +1,14 @@
-"""Rule figS8: final test loss against the number of message-passing layers."""
+"""Rule figS8: final test loss against the number of message-passing layers (from the
+training curves of the layer sweep)."""
 from ogn.workflow.job import start_job
 
 sm = snakemake
 log = start_job(sm)
 
-import pandas as pd
-
+from ogn.evaluate.losses import loss_table_from_files
 from ogn.report.plotting import save_figure
 from ogn.report.sweep_figures import layers_figure
 
-save_figure(layers_figure(pd.read_csv(sm.input.losses), sm.params.models, log),
-            sm.output.png, sm.output.pdf, tight=True)
+losses = loss_table_from_files(sm.params.models, sm.input.curves, int(sm.params.n_last))
+save_figure(layers_figure(losses, sm.params.models, log), sm.output.png, sm.output.pdf,
+            tight=True)
