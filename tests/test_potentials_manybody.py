@@ -324,7 +324,9 @@ def write_values(lines, values, per_line_cycle=(1, 4, 7, 3, 5)):
         k += width
 
 
-def write_synthetic_eam_fs(path):
+def write_synthetic_eam_fs(path, setfl: bool = False):
+    """The synthetic two-element file: Finnis-Sinclair (a density table per pair of elements),
+    or with ``setfl`` the .eam.alloy layout (one density table per element)."""
     r = np.arange(SYNTH_NR) * SYNTH_DR
     rho = np.arange(SYNTH_NRHO) * SYNTH_DRHO
     lines = ["synthetic Finnis-Sinclair file", "for tests", "values wrap irregularly",
@@ -333,26 +335,8 @@ def write_synthetic_eam_fs(path):
     for i in range(2):
         lines.append(f"{(28, 13)[i]} {SYNTH_MASSES[i]!r} {(3.52, 4.05)[i]} fcc")
         write_values(lines, synth_embedding(i, rho))
-        for j in range(2):
+        for j in range(1 if setfl else 2):
             write_values(lines, synth_listed_density(i, j, r))
-    for i in range(2):
-        for j in range(i + 1):
-            write_values(lines, synth_r_phi(i, j, r))
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def write_synthetic_eam_alloy(path):
-    """The same two elements as a setfl (.eam.alloy) file: one density table per element."""
-    r = np.arange(SYNTH_NR) * SYNTH_DR
-    rho = np.arange(SYNTH_NRHO) * SYNTH_DRHO
-    lines = ["synthetic setfl file", "for tests", "",
-             f"2 {SYNTH_ELEMENTS[0]} {SYNTH_ELEMENTS[1]}",
-             f"{SYNTH_NRHO} {SYNTH_DRHO!r} {SYNTH_NR} {SYNTH_DR!r} {SYNTH_CUTOFF!r}"]
-    for i in range(2):
-        lines.append(f"{(28, 13)[i]} {SYNTH_MASSES[i]!r} {(3.52, 4.05)[i]} fcc")
-        write_values(lines, synth_embedding(i, rho))
-        write_values(lines, synth_listed_density(i, 0, r))
     for i in range(2):
         for j in range(i + 1):
             write_values(lines, synth_r_phi(i, j, r))
@@ -363,7 +347,7 @@ def write_synthetic_eam_alloy(path):
 def test_a_setfl_file_given_as_eam_fs_is_named(tmp_path):
     """A two-element .eam.alloy file read as .eam.fs would shift every table by the missing
     density blocks: it is recognised by its length and refused with what it is."""
-    path = write_synthetic_eam_alloy(tmp_path / "mislabelled.eam.fs")
+    path = write_synthetic_eam_fs(tmp_path / "mislabelled.eam.fs", setfl=True)
     with pytest.raises(ValueError, match=r"systems\.<system>\.potential\.file: .*mislabelled"
                        r"\.eam\.fs is a setfl \(\.eam\.alloy\) file: it holds one density "
                        r"table per element, where an \.eam\.fs file holds one per pair"):
