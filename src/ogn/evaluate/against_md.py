@@ -9,17 +9,18 @@ from collections.abc import Callable
 import numpy as np
 
 from ogn.evaluate.checks import rollout_checks, usable_skin
+from ogn.evaluate.glass import mean_square_displacement
 from ogn.evaluate.metrics import (
     cage_size,
     energy_and_momentum_drift,
     make_energy_function,
     make_energy_jump_check,
-    mean_square_displacement,
     rollout_table,
     velocity_scale,
 )
 from ogn.evaluate.rollout import make_rollout, rollout
-from ogn.net.trained import TrainedModel
+from ogn.learn.steps import prepare_test_set
+from ogn.net.trained import TrainedModel, one_step_losses
 
 
 def rolled_out_steps(settings: dict, md, k: int, log: Callable) -> int:
@@ -61,8 +62,9 @@ def model_rollout(system, model: TrainedModel, settings: dict, md, n_model_steps
         f"{np.round(checks.min_distance, 4).tolist()}")
     fns = make_rollout(model.simulator, graph_cutoff, skin, system.box, masses=system.mass,
                        checks=checks)
-    result = rollout(fns, model.params, model.standard, md.position[0], md.velocity[0], system.species,
-                     system.box, n_model_steps, record_every=record_every, log=log)
+    result = rollout(fns, model.params, model.standard, md.position[0], md.velocity[0],
+                     system.species, system.box, n_model_steps, record_every=record_every,
+                     log=log)
     log(f"rollout: {len(result.model_steps)} frames, {result.n_rebuilds} edge rebuilds, "
         f"{result.seconds:.1f} s; stop: {result.stop_reason or 'none'}")
     return result, skin
@@ -182,9 +184,6 @@ def ablation_evaluation(system, model: TrainedModel, test_pairs, md, settings: d
                         log: Callable) -> dict:
     """One ablation model judged on its system's test data: one-step losses of dr and dv,
     then a rollout over ``settings["steps"]`` MD steps (:func:`ablation_row`)."""
-    from ogn.learn.steps import prepare_test_set
-    from ogn.net.trained import one_step_losses
-
     test_set = prepare_test_set(test_pairs, model.graph_cutoff, model.n_species)
     losses = one_step_losses(model, test_set)
     log(f"{variant}: one-step test loss dr {losses[0]:.4g}, dv {losses[1]:.4g} "

@@ -18,22 +18,29 @@ def lag_steps(n_frames: int, n_lags: int) -> np.ndarray:
     return lags
 
 
-def mean_square_displacement(position: np.ndarray, lags, max_origins: int = 50) -> np.ndarray:
-    """Mean over atoms and time origins of |r_i(t0 + lag) - r_i(t0)|^2, one value per lag.
+def mean_square_displacement(positions, lags=None, max_origins: int = 50, species=None,
+                             select=None):
+    """Mean over atoms of |r_i(t0 + lag) - r_i(t0)|^2 from unwrapped positions (T, N, 3).
 
-    ``position``: (T, N, 3) *unwrapped* positions (length unit of the file); ``lags`` in frames.
-    Time origins are spread evenly over the frames that allow the lag (at most
-    ``max_origins`` of them). Returns (len(lags),) in length unit squared.
-    """
-    position = np.asarray(position, dtype=np.float64)
-    n_frames = position.shape[0]
+    Without ``lags``: from the first frame to every frame, (T,), over the atoms of species
+    ``select`` if given. With ``lags`` (frames): one value per lag, also averaged over time
+    origins spread evenly over the frames that allow the lag (at most ``max_origins``).
+    Length unit squared."""
+    positions = np.asarray(positions, np.float64)
+    if lags is None:
+        d = positions - positions[0]
+        sq = np.sum(d * d, axis=-1)
+        if select is not None:
+            sq = sq[:, np.asarray(species) == select]
+        return sq.mean(axis=1)
+    n_frames = positions.shape[0]
     values = []
     for lag in np.asarray(lags, dtype=int):
         if not 0 < lag < n_frames:
             raise ValueError(f"lag {lag} frames is outside 1..{n_frames - 1}")
         origins = np.unique(np.linspace(0, n_frames - 1 - lag, min(max_origins, n_frames - lag))
                             .round().astype(int))
-        step = position[origins + lag] - position[origins]
+        step = positions[origins + lag] - positions[origins]
         values.append(float(np.mean(np.sum(step * step, axis=-1))))
     return np.asarray(values)
 

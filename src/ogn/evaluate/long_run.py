@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from ogn.evaluate.against_md import md_based_checks, model_rollout
+from ogn.evaluate.glass import mean_square_displacement
 from ogn.evaluate.md_reference import md_rollout
 from ogn.evaluate.metrics import (
     energies_and_momentum,
     first_peak_q,
-    mean_square_displacement,
     self_intermediate_scattering,
     structure_factor,
 )

@@ -7,8 +7,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ogn.evaluate.glass import cooling_part, fictive_caveats, fictive_temperature, rmsd_curve
-from ogn.evaluate.metrics import cage_size, mean_square_displacement
+from ogn.evaluate.glass import (
+    cooling_part,
+    fictive_caveats,
+    fictive_temperature,
+    mean_square_displacement,
+    rmsd_curve,
+)
+from ogn.evaluate.metrics import cage_size
 
 
 def cage_size_tables(systems, trajectories, slope: float):

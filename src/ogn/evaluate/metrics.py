@@ -53,17 +53,6 @@ def rollout_errors(predicted_position, predicted_velocity, true_position, true_v
     return errors
 
 
-def mean_square_displacement(positions, species=None, select=None):
-    """MSD(t) (T,) = <|r_i(t) - r_i(0)|^2> over atoms (optionally those with species
-    ``select``) from unwrapped positions (T, N, 3)."""
-    positions = np.asarray(positions, np.float64)
-    d = positions - positions[0]
-    sq = np.sum(d * d, axis=-1)
-    if select is not None:
-        sq = sq[:, np.asarray(species) == select]
-    return sq.mean(axis=1)
-
-
 def cage_size(times, msd, slope: float = 1.0):
     """(cage size, time) from an MSD curve: the RMSD where d ln MSD / d ln t first falls to
     ``slope`` (see the module docstring). ``times`` (T,) with times[0] = 0. If the slope never

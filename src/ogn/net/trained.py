@@ -100,5 +100,5 @@ def pairs_loss(model: TrainedModel, pairs) -> float:
     from ogn.learn.steps import make_eval_loss, mean_test_loss, prepare_test_set
 
     test_set = prepare_test_set(pairs, model.graph_cutoff, model.n_species)
-    return mean_test_loss(make_eval_loss(model.simulator), model.params,
-                          standardization(model.normalizer), test_set)
+    return mean_test_loss(make_eval_loss(model.simulator), model.params, model.standard,
+                          test_set)

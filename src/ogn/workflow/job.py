@@ -6,6 +6,7 @@ A script starts with ``log = start_job(snakemake, ...)`` and only then imports t
 modules that load JAX (the ruff config exempts workflow/scripts from E402 for this).
 """
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -23,8 +24,6 @@ def start_job(snakemake, *, precision: str | None = None, network: bool = False,
     (``compute.xla_cpu_ynn_fusions``); ``omp_passive``: OpenMP threads sleep at barriers
     (LAMMPS timings on shared cores).
     """
-    import os
-
     if omp_passive:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     configure_cpu_threads(snakemake.threads)
