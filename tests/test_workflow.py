@@ -179,3 +179,42 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
                 best.metadata["training_config"]["lr_decay_steps"]) == (0.5, 100)
         assert best.metadata["training_config"]["time_reversal"] is True
         assert not (folder / "best" / "curve.k1.csv").exists()
+
+
+def test_a_trained_model_runs_on_a_lammps_data_file_from_the_command_line(finished_run,
+                                                                         tmp_path):
+    """The README's `ogn simulate` use: a model the workflow trained, a LAMMPS data file
+    written by LAMMPS, a trajectory out; `ogn info` reports the model and its rollout."""
+    from ogn.md.lammps import new_lammps, setup_system
+    from ogn.md.systems import make_system
+
+    config = load_config(*CONFIGS)
+    block, k = config["systems"]["lj"], config["systems"]["lj"]["fast_ogn_k"]
+    model = finished_run / "results" / "models" / "lj" / \
+        f"L{config['models']['fast_ogn_layers']}_k{k}" / "model.npz"
+    md = read_trajectory(finished_run / "results" / "md" / "lj" / "test_0.h5")
+    data = tmp_path / "lj.data"
+    commands = make_system("lj", config).potential.lammps_commands
+    lmp = new_lammps()
+    try:
+        setup_system(lmp, md.position[0], md.box, md.species, block["masses"], commands, "lj",
+                     velocity=md.velocity[0])
+        lmp.command(f"write_data {data}")
+    finally:
+        lmp.close()
+    out = tmp_path / "lj_rollout.h5"
+    ogn = [sys.executable, "-m", "ogn.cli"]
+    result = subprocess.run([*ogn, "simulate", str(model), str(data), "--types", "A", "B",
+                             "--steps", str(2 * k), "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "MD step" in result.stdout
+    trajectory = read_trajectory(out)
+    assert list(trajectory.step) == [0, k, 2 * k]
+    np.testing.assert_allclose(trajectory.position[0], np.mod(md.position[0], md.box),
+                               atol=1e-9)
+    info = subprocess.run([*ogn, "info", str(model)], capture_output=True, text=True,
+                          timeout=300)
+    assert info.returncode == 0, info.stderr[-3000:]
+    assert "system         lj" in info.stdout and f"stride k       {k} MD" in info.stdout
+    assert "kob_andersen" in info.stdout

@@ -1,22 +1,30 @@
-"""Trajectories in the H5MD layout (https://www.nongnu.org/h5md/), readable by MDAnalysis.
+"""Trajectories in the H5MD layout (https://www.nongnu.org/h5md/, version 1.1), readable by
+MDAnalysis, OVITO and VMD's H5MD plugin.
 
 Layout written by :func:`write_trajectory`::
 
-    /h5md                      version [1, 1]; author/ and creator/ groups
+    /h5md                      version [1, 1]; author/ and creator/ groups;
+                               modules/units (version [1, 0], system "metal" or "lj")
     /particles/all/box         attrs dimension=3, boundary=[periodic]*3;
                                edges/{step,time,value (T, 3)} [length] (constant box)
     /particles/all/position    step (T,), time (T,) [time], value (T, N, 3) [length], UNWRAPPED
     /particles/all/velocity    step, time, value (T, N, 3) [velocity]
-    /particles/all/species     (N,) int32, attr names = species names (index -> name)
+    /particles/all/species     (N,) HDF5 enumeration over the species names (value = index
+                               into them); attr names = the species names too
     /particles/all/mass        (N,) [mass]
     /observables/<name>        step, time, value: kinetic_energy, potential_energy,
-                               total_energy, temperature (T,), momentum (T, 3)
+                               total_energy, temperature (T,), momentum (T, 3), ...
     /parameters                attrs: metadata (system, seed, dt, units, potential, versions, ...)
 
-Every ``value`` dataset carries a ``unit`` attribute (and ``time`` datasets too). Positions are
+Every time series is sampled at the same steps, so its ``step`` and ``time`` are hard links to
+the position's (the specification's way to share them). ``value``, ``step`` and ``time`` are
+chunked and extensible along time (maxshape None), so other tools may append frames. Every
+``value`` dataset carries a ``unit`` attribute (and ``time`` datasets too), in the units
+module's grammar (symbols with signed integer powers, separated by spaces). Positions are
 unwrapped (atoms leaving the box keep their continuous coordinates); wrap with the box edges
 for a picture. Units are those of the system's unit system in *file* form: time in tau or fs,
-velocity in sigma/tau or A/fs (see :mod:`ogn.md.units`).
+velocity in sigma/tau or A/fs (see :mod:`ogn.md.units`); in LJ units the mass unit is
+``m_A``, the mass of a particle of the first species.
 """
 
 import json
@@ -55,6 +63,15 @@ class TrajectoryFileError(ValueError):
     pass
 
 
+def observable_quantity(name: str) -> str:
+    """The quantity an observable is measured in: by its name, or its prefix before
+    ``_<species>`` (``temperature_Si``); energy otherwise."""
+    for key, quantity in OBSERVABLE_UNITS.items():
+        if name == key or name.startswith(key + "_"):
+            return quantity
+    return "energy"
+
+
 def package_versions() -> dict:
     versions = {}
     for name in ("ogn", "jax", "jaxlib", "jax-md", "dm-haiku", "optax", "numpy", "h5py"):
@@ -73,15 +90,36 @@ def unit_strings(units_name: str) -> dict:
                 "energy": "eV", "mass": "amu", "temperature": "K",
                 "momentum": "amu Angstrom fs-1"}
     return {"length": "sigma", "time": "tau", "velocity": "sigma tau-1", "energy": "epsilon",
-            "mass": "m", "temperature": "epsilon k_B-1", "momentum": "m sigma tau-1"}
+            "mass": "m_A", "temperature": "epsilon k_B-1", "momentum": "m_A sigma tau-1"}
 
 
-def _write_time_series(group, step, time, value, unit, time_unit):
-    group.create_dataset("step", data=np.asarray(step, dtype=np.int64))
-    time_ds = group.create_dataset("time", data=np.asarray(time, dtype=np.float64))
-    time_ds.attrs["unit"] = time_unit
-    value_ds = group.create_dataset("value", data=value)
-    value_ds.attrs["unit"] = unit
+def _extensible(group, name: str, data, unit: str | None = None):
+    """A dataset chunked and unlimited along its first (time) axis, with its unit."""
+    data = np.asarray(data)
+    frames_per_chunk = max(1, min(len(data), (1 << 20) // max(1, data[:1].nbytes)))
+    dataset = group.create_dataset(name, data=data, maxshape=(None,) + data.shape[1:],
+                                   chunks=(frames_per_chunk,) + data.shape[1:])
+    if unit is not None:
+        dataset.attrs["unit"] = unit
+    return dataset
+
+
+def _write_time_series(group, step, time, value, unit, time_unit, clock=None):
+    """``group``'s step, time and value; ``clock``: a time series whose step and time it
+    shares by hard links (same sampling), instead of writing its own."""
+    if clock is None:
+        _extensible(group, "step", np.asarray(step, dtype=np.int64))
+        _extensible(group, "time", np.asarray(time, dtype=np.float64), time_unit)
+    else:
+        group["step"] = clock["step"]
+        group["time"] = clock["time"]
+    _extensible(group, "value", value, unit)
+
+
+def species_enumeration(names) -> np.dtype:
+    """The HDF5 enumeration of the species: each name maps to its index."""
+    return h5py.enum_dtype({str(name): index for index, name in enumerate(names)},
+                           basetype=np.int32)
 
 
 def write_trajectory(path, trajectory: Trajectory) -> None:
@@ -95,6 +133,9 @@ def write_trajectory(path, trajectory: Trajectory) -> None:
             creator = h5md.create_group("creator")
             creator.attrs["name"] = "ogn"
             creator.attrs["version"] = package_versions()["ogn"]
+            units_module = h5md.create_group("modules/units")
+            units_module.attrs["version"] = np.array([1, 0], dtype=np.int32)
+            units_module.attrs["system"] = trajectory.metadata["units"]
 
             particles = f.create_group("particles/all")
             box = particles.create_group("box")
@@ -103,24 +144,28 @@ def write_trajectory(path, trajectory: Trajectory) -> None:
             # A time series (constant here): MDAnalysis reads box/edges/{step,time,value}.
             n_frames = len(trajectory.step)
             edges = np.broadcast_to(np.asarray(trajectory.box, dtype=np.float64), (n_frames, 3))
+            position = particles.create_group("position")
+            _write_time_series(position, trajectory.step, trajectory.time, trajectory.position,
+                               units["length"], units["time"])
             _write_time_series(box.create_group("edges"), trajectory.step, trajectory.time,
-                               np.ascontiguousarray(edges), units["length"], units["time"])
-            _write_time_series(particles.create_group("position"), trajectory.step,
-                               trajectory.time, trajectory.position, units["length"], units["time"])
+                               np.ascontiguousarray(edges), units["length"], units["time"],
+                               clock=position)
             _write_time_series(particles.create_group("velocity"), trajectory.step,
                                trajectory.time, trajectory.velocity, units["velocity"],
-                               units["time"])
+                               units["time"], clock=position)
             species = particles.create_dataset(
-                "species", data=np.asarray(trajectory.species, dtype=np.int32))
+                "species", data=np.asarray(trajectory.species, dtype=np.int32),
+                dtype=species_enumeration(trajectory.species_names))
             species.attrs["names"] = np.array([n.encode() for n in trajectory.species_names])
             mass = particles.create_dataset("mass", data=np.asarray(trajectory.mass, np.float64))
             mass.attrs["unit"] = units["mass"]
 
             observables = f.create_group("observables")
             for name, values in trajectory.observables.items():
-                unit = units[OBSERVABLE_UNITS.get(name, "energy")]
+                unit = units[observable_quantity(name)]
                 _write_time_series(observables.create_group(name), trajectory.step,
-                                   trajectory.time, np.asarray(values), unit, units["time"])
+                                   trajectory.time, np.asarray(values), unit, units["time"],
+                                   clock=position)
 
             parameters = f.create_group("parameters")
             meta = dict(trajectory.metadata)
@@ -143,7 +188,7 @@ def read_trajectory(path, frames=slice(None)) -> Trajectory:
             velocity = particles["velocity/value"][frames]
             step = particles["position/step"][frames]
             time = particles["position/time"][frames]
-            species = particles["species"][()]
+            species = np.asarray(particles["species"][()], dtype=np.int32)
             names = [n.decode() if isinstance(n, bytes) else str(n)
                      for n in particles["species"].attrs["names"]]
             mass = particles["mass"][()]

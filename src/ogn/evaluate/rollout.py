@@ -211,6 +211,28 @@ def rebuilt_edges(edges, position, box, search: float, log: Callable | None):
     return edges
 
 
+class StopRollout(Exception):  # noqa: N818 (a signal, not an error of the code)
+    """Raised by an ``after_stride`` hook of :func:`rollout` to end the rollout: ``reason``
+    becomes its ``stop_reason``, the message goes to the log."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _apply_after_stride(after_stride: Callable, done: int, position, velocity,
+                        log: Callable | None):
+    """(velocity, None) from the hook, or (the stride's own velocity, reason) when it stops
+    the rollout."""
+    try:
+        new = after_stride(done, np.asarray(position), np.asarray(velocity))
+    except StopRollout as stop:
+        if log is not None:
+            log(str(stop))
+        return velocity, stop.reason
+    return jnp.asarray(new, velocity.dtype), None
+
+
 def progress_line(done: int, total: int, n_rebuilds: int, start_time: float) -> str:
     elapsed = time.monotonic() - start_time
     rate = done / elapsed if elapsed > 0 else float("nan")
@@ -220,9 +242,17 @@ def progress_line(done: int, total: int, n_rebuilds: int, start_time: float) -> 
 
 def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
             n_model_steps: int, record_every: int = 1, log: Callable | None = None,
-            progress_every: int = 0) -> RolloutResult:
+            progress_every: int = 0, after_stride: Callable | None = None,
+            progress: Callable = progress_line) -> RolloutResult:
     """Advance ``(position, velocity)`` by ``n_model_steps`` model steps; keep every
     ``record_every``-th state (and the first, the last and the state where a check fired).
+
+    ``after_stride(model_step, position, velocity) -> velocity``, if given, runs on the host
+    after every model step and replaces its velocities (a thermostat, the energy-conserving
+    rescale of :mod:`ogn.simulate`); the model then steps one stride per jitted call. It may
+    raise :class:`StopRollout`, which ends the rollout at that step with the stride's own
+    output as the last frame. ``progress(done, total, n_rebuilds, start_time) -> str`` makes
+    the progress lines.
 
     ``position`` (N, 3), may be unwrapped; ``velocity`` (N, 3); ``species`` (N,) int;
     ``box`` (3,) must be the box ``fns`` was made for. ``log`` receives progress lines
@@ -256,12 +286,16 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
     next_progress = progress_every
     while reason is None and done < n_model_steps:
         target = min(n_model_steps, (done // record_every + 1) * record_every)
+        chunk_steps = 1 if after_stride is not None else target - done
         position, velocity, advanced, valid, status = fns.chunk(
             params, standard, position, velocity, species, jnp.asarray(edges.senders),
-            jnp.asarray(edges.receivers), reference, jnp.asarray(target - done, jnp.int32),
+            jnp.asarray(edges.receivers), reference, jnp.asarray(chunk_steps, jnp.int32),
             kinetic_limit)
         done += int(advanced)
         status = int(status)
+        if after_stride is not None and int(advanced):
+            velocity, reason = _apply_after_stride(after_stride, done, position, velocity, log)
+            stopped_at = done if reason else None
         if status != STATUS_OK:
             reason = STATUS_REASONS[status]
             stopped_at = done + 1 if status == STATUS_NON_FINITE else done
@@ -277,7 +311,7 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
             reference = position
             n_rebuilds += 1
         if log is not None and done >= next_progress:
-            log(progress_line(done, n_model_steps, n_rebuilds, start_time))
+            log(progress(done, n_model_steps, n_rebuilds, start_time))
             next_progress += progress_every
     if reason is not None and log is not None:
         log(f"rollout stopped at model step {stopped_at}: {reason}")

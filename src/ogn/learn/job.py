@@ -62,7 +62,7 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
     else:
         state = train(simulator, train_pairs, test_pairs, recipe, **paths)
     metadata = model_metadata(simulator, state, train_pairs, test_pairs, model_block, recipe,
-                              graph_cutoff)
+                              graph_cutoff, system_config=system_block)
     save_model(model_path, state.params, state.normalizer, metadata)
     log(f"model written to {model_path} after {state.step} steps "
         f"({state.seconds / 3600:.2f} h of training)")

@@ -167,10 +167,12 @@ def starting_state(simulator, functions, train_pairs, test_pairs, settings: RunS
 
 def model_metadata(simulator: Simulator, state: TrainState, train_pairs: Pairs,
                    test_pairs: Pairs, model_config: dict, training_config: dict,
-                   graph_cutoff: float) -> dict:
-    """What the model file records besides parameters and normalizer."""
+                   graph_cutoff: float, system_config: dict | None = None) -> dict:
+    """What the model file records besides parameters and normalizer; ``system_config``, the
+    ``systems.<name>`` block (species, masses, potential), lets the model run on its own
+    (``ogn simulate``, the energy-conserving rescale)."""
     attrs = train_pairs.attrs
-    return {"network": simulator.network_config._asdict(), "model_config": model_config,
+    return {"system_config": system_config, "network": simulator.network_config._asdict(), "model_config": model_config,
             "training_config": training_config, "system": attrs.get("system", ""),
             "units": attrs.get("units", ""), "species_names": attrs.get("species_names", []),
             "n_species": simulator.n_species, "graph_cutoff": float(graph_cutoff),

@@ -130,9 +130,14 @@ def save_model(path, params, normalizer: Normalizer, metadata: dict) -> None:
 
 def load_model(path) -> SavedModel:
     arrays, metadata = read_npz(path)
-    if metadata.get("format_version") != FORMAT_VERSION or "network" not in metadata:
-        raise ModelFileError(f"{path} is not an ogn model file of format {FORMAT_VERSION} "
-                             f"(metadata: {sorted(metadata)})")
+    if "network" not in metadata or "format_version" not in metadata:
+        raise ModelFileError(f"{path} is not an ogn model file (its metadata holds "
+                             f"{sorted(metadata)}); a training checkpoint is not a model")
+    if metadata["format_version"] != FORMAT_VERSION:
+        raise ModelFileError(f"{path} is in model-file format {metadata['format_version']}; "
+                             f"this ogn reads format {FORMAT_VERSION}: retrain the model "
+                             "with this version (snakemake ... models) or run it with the "
+                             "ogn version that wrote it")
     return SavedModel(params=params_from_arrays(arrays),
                       normalizer=normalizer_from_arrays(arrays), metadata=metadata)
 

@@ -44,6 +44,48 @@ class TrainedModel(NamedTuple):
     def training_steps(self):
         return self.metadata.get("steps")
 
+    @property
+    def network_dtype(self):
+        """The dtype the network is fed: that of its trained parameters."""
+        return jnp.float32
+
+    @property
+    def system_name(self) -> str:
+        return str(self.metadata.get("system", ""))
+
+    @property
+    def units(self) -> str:
+        """``"lj"`` or ``"metal"``: the unit system of the data it was trained on."""
+        return str(self.metadata.get("units") or "")
+
+    @property
+    def dt(self) -> float | None:
+        """The MD time step of its data (file time unit: tau or fs)."""
+        dt = self.metadata.get("dt")
+        return None if dt is None else float(dt)
+
+    @property
+    def system_config(self) -> dict | None:
+        """The ``systems.<name>`` config block it was trained under (potential, masses,
+        temperature), if the file records it."""
+        return self.metadata.get("system_config")
+
+    @property
+    def species_masses(self) -> tuple | None:
+        """One mass per species (mass unit), from the file's system block or network."""
+        block = self.system_config
+        if block and "masses" in block:
+            return tuple(float(m) for m in block["masses"])
+        masses = tuple(self.network_config.species_masses)
+        return masses or None
+
+    def run(self, configuration, md_steps: int, **options):
+        """The model rolled out from ``configuration`` (:class:`ogn.simulate.configuration.
+        Configuration`) for ``md_steps`` MD steps: :func:`ogn.simulate.run.run`."""
+        from ogn.simulate.run import run
+
+        return run(self, configuration, md_steps, **options)
+
 
 def load(path, *, species_names=None, graph_cutoff: float | None = None,
          k: int | None = None, n_species: int | None = None, dt: float | None = None,
