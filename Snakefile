@@ -18,6 +18,14 @@ if "glibc.malloc.hugetlb" not in _tunables:
         GLIBC_TUNABLES=":".join(t for t in (_tunables, "glibc.malloc.hugetlb=1") if t))
 
 
+# The jobs import the library from this checkout, also inside the conda environment of
+# envs/ogn.yaml (`--sdm conda`), which holds the dependencies but not the package itself.
+_src = os.path.join(workflow.basedir, "src")
+if _src not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_src, os.environ.get("PYTHONPATH", "")) if p)
+
+
 configfile: "config/config.yaml"
 
 

@@ -14,7 +14,8 @@ for _fig, _systems in (("fig2", FIG2_SYSTEMS), ("fig3", FIG3_SYSTEMS)):
             metrics=ogn_rollout_files(_systems, "metrics.csv"),
         output:
             pdf=f"results/figures/{_fig}.pdf",
-            png=f"results/figures/{_fig}.png",
+            png=report(f"results/figures/{_fig}.png", caption=f"../report/{_fig}.rst",
+                       category=f"Figure {_fig[3:]}"),
         params:
             systems=_systems,
             rollout=config["rollout"],
@@ -43,7 +44,8 @@ rule fig4b:
         md=test_start("lj"),
     output:
         pdf="results/figures/fig4b.pdf",
-        png="results/figures/fig4b.png",
+        png=report("results/figures/fig4b.png", caption="../report/fig4b.rst",
+                   category="Figure 4"),
     params:
         rollout=config["rollout"],
         k=fast_ogn_variant("lj")[1],
@@ -70,7 +72,8 @@ rule figS2:
         curves="results/md_rmsd.csv",
     output:
         pdf="results/figures/figS2.pdf",
-        png="results/figures/figS2.png",
+        png=report("results/figures/figS2.png", caption="../report/figS2.rst",
+                   category="Supplement"),
     params:
         rollout=config["rollout"],
         preset=preset_label(),
@@ -97,7 +100,8 @@ rule figS3:
         summary=accuracy_inputs(),
     output:
         pdf="results/figures/figS3.pdf",
-        png="results/figures/figS3.png",
+        png=report("results/figures/figS3.png", caption="../report/figS3.rst",
+                   category="Supplement"),
     params:
         preset=preset_label(),
     log:
@@ -122,7 +126,8 @@ rule figS4:
         structure=ogn_rollout_files(LONG_SYSTEMS, "long_structure.csv"),
     output:
         pdf="results/figures/figS4.pdf",
-        png="results/figures/figS4.png",
+        png=report("results/figures/figS4.png", caption="../report/figS4.rst",
+                   category="Supplement"),
     params:
         systems=LONG_SYSTEMS,
         preset=preset_label(),
@@ -151,7 +156,8 @@ rule fig4:
         md=test_start("lj"),
     output:
         pdf="results/figures/fig4.pdf",
-        png="results/figures/fig4.png",
+        png=report("results/figures/fig4.png", caption="../report/fig4.rst",
+                   category="Figure 4"),
     params:
         runtime=RUNTIME,
         rollout=config["rollout"],
