@@ -316,7 +316,8 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
                                    rng.normal(size=(300, 3)), rng.normal(size=(60, 6)))
     metadata = {"network": simulator.network_config._asdict(), "species_names": ["A", "B"],
                 "n_species": 2, "graph_cutoff": 2.2, "k": 5, "model_config": SMALL,
-                "dt": 0.005, "units": "lj"}
+                "dt": 0.005, "units": "lj",
+                "system_config": {"potential": {"kind": "kob_andersen", "cutoff_sigma": 2.5}}}
     path = tmp_path / "model.npz"
     save_model(path, params, normalizer, metadata)
     saved = load_model(path)
@@ -336,6 +337,10 @@ def test_model_file_round_trip_and_compatibility(tmp_path):
     np.testing.assert_array_equal(before[1], after[1])
 
     load_compatible_model(path, n_species=2, graph_cutoff=2.2, k=5, dt=0.005, units="lj")
+    load_compatible_model(path, potential={"kind": "kob_andersen", "cutoff_sigma": 2.5})
+    with pytest.raises(IncompatibleModelError,
+                       match=r"trained under another potential \(differs in cutoff_sigma\)"):
+        load_compatible_model(path, potential={"kind": "kob_andersen", "cutoff_sigma": 3.0})
     with pytest.raises(IncompatibleModelError,
                        match=r"it was trained on 2 species \(A, B\), the data has 3"):
         check_compatible(saved.metadata, n_species=3)

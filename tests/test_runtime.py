@@ -206,32 +206,35 @@ def test_timing_row_fields():
         [2.0, 1.0, 4.0, 3, -1]
 
 
-def test_a_pair_force_model_is_timed_as_the_papers_network():
-    """The fast_ogn engine times a message-passing network: a pair-force model (no message
-    passing) is replaced by the paper's network of the same width and depth."""
+def test_the_learned_simulator_is_timed_as_trained_with_its_stride_costs():
+    """The fast_ogn engine times the model file itself, whatever its decoder; the table
+    records its substeps and force evaluations per 100 MD steps."""
     import jax
 
     from ogn.net.options import network_config
     from ogn.net.simulator import make_simulator
     from ogn.net.trained import TrainedModel
-    from ogn.runtime.engines import network_to_time
+    from ogn.runtime.engines import stride_costs
 
     model = {"architecture": "extended", "latent_size": 16, "hidden_size": 16,
              "mlp_hidden_layers": 1, "options": {"radial_basis": 8, "decoder": "pair_force"}}
-    pair = network_config(model, 2, graph_cutoff=2.0, species_masses=(1.0, 1.0),
-                          stride_steps=5, stride_time=0.025)
 
     def trained(config):
         simulator = make_simulator(config, 2)
         return TrainedModel(simulator, simulator.init(jax.random.PRNGKey(0), 4, 16), None,
                             None, {}, 2.0, 5, ("A", "B"))
 
-    params = trained(pair).params
-    timed, note = network_to_time(trained(pair))
-    assert timed.network_config == network_config({**model, "architecture": "paper"}, 2)
-    assert "pair force" in note and set(timed.params) != set(params)
-    assert any(name.startswith("edge_update_1") for name in timed.params)
-    vector = network_config({**model, "options": {"radial_basis": 8, "decoder": "vector"}}, 2,
-                            graph_cutoff=2.0, species_masses=(1.0, 1.0))
-    as_trained = trained(vector)
-    assert network_to_time(as_trained) == (as_trained, None)
+    pair = trained(network_config(model, 2, graph_cutoff=2.0, species_masses=(1.0, 1.0),
+                                  stride_steps=5, stride_time=0.025))
+    assert stride_costs(pair) == {"model_k": 5, "substeps": 3,
+                                  "network_passes_per_100_md_steps": 20.0,
+                                  "force_evaluations_per_100_md_steps": 60.0}
+    vector = trained(network_config({**model, "options": {"radial_basis": 8,
+                                                          "decoder": "vector"}}, 2,
+                                    graph_cutoff=2.0, species_masses=(1.0, 1.0)))
+    assert stride_costs(vector)["force_evaluations_per_100_md_steps"] == 0.0
+    row = timing_row("lj", 100, "fast_ogn", 100, Timing(0.0, (1.0,), 1.0, "host_rss"), {},
+                     {"device": "cpu", "cpu_model": "x", "cpu_threads": 2, "threads": 2},
+                     "results/models/lj/L2_k5/model.npz", stride_costs(pair))
+    assert row["model"].endswith("model.npz") and row["substeps"] == 3
+    assert list(row) == RUNTIME_COLUMNS

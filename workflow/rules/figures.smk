@@ -163,8 +163,6 @@ rule fig4:
         rollout=config["rollout"],
         k=fast_ogn_variant("lj")[1],
         preset=preset_label(),
-        # the runtime rule times the paper's network in place of a pair-force model
-        timed_paper_network=model_block().get("options", {}).get("decoder") == "pair_force",
     log:
         log_path("fig4", "fig4"),
     benchmark:

@@ -15,5 +15,5 @@ tables = {t["system"].iloc[0]: t for t in (pd.read_csv(p) for p in sm.input.runt
 save_figure(runtime_figure(tables, pd.read_csv(sm.input.complexity).set_index("system"),
                            read_trajectory(sm.input.md), pd.read_csv(sm.input.md_kdt),
                            pd.read_csv(sm.input.fast), sm.params.runtime, int(sm.params.k),
-                           int(sm.params.rollout["energy_steps"]), sm.params.preset,
-                           bool(sm.params.timed_paper_network)), sm.output.pdf, sm.output.png)
+                           int(sm.params.rollout["energy_steps"]), sm.params.preset),
+            sm.output.pdf, sm.output.png)

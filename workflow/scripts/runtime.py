@@ -14,6 +14,6 @@ table = runtime_table(sm.wildcards.system, sm.params.system,
                       read_trajectory(sm.input.state, frames=slice(-1, None)),
                       load_for_system(sm.input.model, sm.params.system, int(sm.params.k)),
                       sm.params.runtime, sm.threads, log,
-                      partial_path=sm.output.table + ".partial")
+                      partial_path=sm.output.table + ".partial", model_path=sm.input.model)
 write_csv(table, sm.output.table)
 log(f"done: {len(table)} timings written to {sm.output.table}")

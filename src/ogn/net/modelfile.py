@@ -145,8 +145,10 @@ def load_model(path) -> SavedModel:
 def check_compatible(metadata: dict, *, n_species: int | None = None,
                      species_names=None, graph_cutoff: float | None = None,
                      k: int | None = None, dt: float | None = None, units: str | None = None,
-                     source: str = "the model") -> None:
-    """Raise :class:`IncompatibleModelError` naming every mismatch with the intended use."""
+                     potential: dict | None = None, source: str = "the model") -> None:
+    """Raise :class:`IncompatibleModelError` naming every mismatch with the intended use
+    (``potential``: the ``systems.<name>.potential`` block, compared with the one the model
+    file records, if it records one)."""
     problems = []
     if n_species is not None and int(metadata["n_species"]) != int(n_species):
         problems.append(f"it was trained on {metadata['n_species']} species "
@@ -167,6 +169,13 @@ def check_compatible(metadata: dict, *, n_species: int | None = None,
                         "(retrain it on pairs made at this dt)")
     if units is not None and metadata.get("units") and metadata["units"] != units:
         problems.append(f"it was trained in {metadata['units']} units, asked for {units}")
+    recorded = (metadata.get("system_config") or {}).get("potential")
+    if potential is not None and recorded is not None and \
+            json.loads(json.dumps(potential)) != recorded:
+        changed = sorted(key for key in set(recorded) | set(potential)
+                         if json.loads(json.dumps(potential.get(key))) != recorded.get(key))
+        problems.append(f"it was trained under another potential (differs in "
+                        f"{', '.join(changed)}); retrain it on MD of this potential")
     if problems:
         raise IncompatibleModelError(f"{source} cannot be used here: " + "; ".join(problems))
 

@@ -89,15 +89,16 @@ class TrainedModel(NamedTuple):
 
 def load(path, *, species_names=None, graph_cutoff: float | None = None,
          k: int | None = None, n_species: int | None = None, dt: float | None = None,
-         units: str | None = None) -> TrainedModel:
+         units: str | None = None, potential: dict | None = None) -> TrainedModel:
     """The model file at ``path``, refused (IncompatibleModelError naming every mismatch) if
-    its species, graph cutoff, k, MD time step (file time unit) or units differ from those
-    given."""
+    its species, graph cutoff, k, MD time step (file time unit), units or potential (config
+    block) differ from those given."""
     expected = {key: value for key, value in (
         ("species_names", None if species_names is None else list(species_names)),
         ("graph_cutoff", None if graph_cutoff is None else float(graph_cutoff)),
         ("k", None if k is None else int(k)), ("n_species", n_species),
-        ("dt", None if dt is None else float(dt)), ("units", units)) if value is not None}
+        ("dt", None if dt is None else float(dt)), ("units", units),
+        ("potential", potential)) if value is not None}
     saved = load_compatible_model(path, **expected)
     simulator = make_simulator(saved.network_config, int(saved.metadata["n_species"]))
     return TrainedModel(simulator=simulator,
@@ -112,10 +113,10 @@ def load(path, *, species_names=None, graph_cutoff: float | None = None,
 
 def load_for_system(path, system_block: dict, k: int | None = None) -> TrainedModel:
     """:func:`load`, checked against a ``systems.<name>`` config block (species, graph
-    cutoff, time step, units) and, if given, the stride ``k``."""
+    cutoff, time step, units, potential) and, if given, the stride ``k``."""
     return load(path, species_names=system_block["species"],
                 graph_cutoff=system_block["graph_cutoff"], k=k, dt=system_block["dt"],
-                units=system_block["units"])
+                units=system_block["units"], potential=system_block.get("potential"))
 
 
 def one_step_losses(model: TrainedModel, test_set) -> tuple[float, float]:

@@ -16,11 +16,10 @@ ENGINE_STYLE = {"md": ("MD (neighbor list)", "black", "o-"),
                 "lammps": ("LAMMPS", "tab:blue", "^--"),
                 "md_all_pairs": ("MD, no neighbor list", "0.5", "v:")}
 NAMES = {"lj": "LJ", "sio2": "SiO$_2$", "si": "Si", "cuzr": "CuZr", "lj_glass": "LJ glass"}
-PAPER_NETWORK_NOTE = "Fast-OGN times (C, D): the paper's network at Fast-OGN's depth, untrained"
 
 
 def runtime_figure(tables: dict, complexity, md, kdt, fast, settings: dict, k: int,
-                   energy_steps: int, preset: str, timed_paper_network: bool):
+                   energy_steps: int, preset: str):
     """Fig. 4 from the runtime tables (system -> table), the complexity table, and the LJ
     test trajectory ``md`` with the metrics of MD at k dt (``kdt``) and Fast-OGN (``fast``)."""
     fig = plt.figure(figsize=(13, 11))
@@ -37,9 +36,23 @@ def runtime_figure(tables: dict, complexity, md, kdt, fast, settings: dict, k: i
     fig.subplots_adjust(top=0.95, bottom=0.06, left=0.07, right=0.98)
     first = next(iter(tables.values())).iloc[0]
     add_note(fig, f"times: {machine_label(first)} | median of {int(first['repeats'])} runs "
-             f"(bars: min-max) | config: {preset}"
-             + (f" | {PAPER_NETWORK_NOTE}" if timed_paper_network else ""))
+             f"(bars: min-max) | config: {preset} | Fast-OGN: the model files of the "
+             f"rollouts, as trained{learned_force_note(tables)}")
     return fig
+
+
+def learned_force_note(tables: dict) -> str:
+    """", k = 5 with 3 force substeps per stride" and the like, per timed model."""
+    parts = []
+    for name, table in tables.items():
+        rows = table[table["engine"] == "fast_ogn"]
+        if rows.empty or "substeps" not in rows:
+            continue
+        row = rows.iloc[0]
+        family = (f"{int(row['substeps'])} force substeps" if int(row["substeps"])
+                  else "one pass")
+        parts.append(f"{NAMES.get(name, name)} k = {int(row['model_k'])}, {family}")
+    return "" if not parts else " (" + "; ".join(parts) + " per stride)"
 
 
 def energy_panel(fig, grid, md, kdt, fast, k: int, steps: int) -> None:

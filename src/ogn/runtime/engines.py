@@ -140,33 +140,16 @@ def lammps_engine(system, position, velocity, n_steps: int, threads: int,
     return Engine(run, lambda: {"rebuilds": -1})
 
 
-def network_to_time(model: TrainedModel, seed: int = 0):
-    """(TrainedModel, note) of the graph network the ``fast_ogn`` engine times.
-
-    A message-passing model (paper or extended with the node or vector decoder) is timed as
-    trained. The pair-force decoder has no message passing: it is not the paper's Fast-OGN, so
-    the paper's network of the same width and layer count is timed instead, with weights drawn
-    from ``seed`` (a step costs the same whatever the weights). ``note`` is None, or a
-    sentence saying the substitution was made.
-    """
-    network_config = model.network_config
-    if not network_config.learned_force:
-        return model, None
-    import jax
-
-    from ogn.net.simulator import make_simulator
-    from ogn.net.structures import NetworkConfig
-
-    # the shape fields only: every option at its default, the paper's
-    paper = NetworkConfig(**{name: getattr(network_config, name) for name in (
-        "n_layers", "latent_size", "hidden_size", "mlp_hidden_layers", "output_size",
-        "split_edge_projection")})
-    simulator = make_simulator(paper, model.n_species)
-    fresh = simulator.init(jax.random.PRNGKey(seed), 2, 8)
-    note = (f"the trained model is a learned pair force (no message passing); the paper's "
-            f"{paper.n_layers}-layer network of width {paper.latent_size} is timed instead, "
-            "with untrained weights")
-    return model._replace(simulator=simulator, params=fresh), note
+def stride_costs(model: TrainedModel) -> dict:
+    """What one model file costs per 100 MD steps, for the runtime table: network passes
+    (100 / k) and, for a learned force, its evaluations (passes x substeps; 0 for a direct
+    predictor)."""
+    network = model.network_config
+    passes = 100.0 / float(model.k)
+    substeps = int(network.substeps) if network.learned_force else 0
+    return {"model_k": int(model.k), "substeps": substeps,
+            "network_passes_per_100_md_steps": passes,
+            "force_evaluations_per_100_md_steps": passes * substeps}
 
 
 def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,

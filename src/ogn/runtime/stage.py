@@ -9,13 +9,14 @@ import pandas as pd
 from ogn.data.atomic import atomic_path
 from ogn.md.resize import sized_configuration
 from ogn.net.trained import TrainedModel
-from ogn.runtime.engines import make_engine, network_to_time
+from ogn.runtime.engines import make_engine, stride_costs
 from ogn.runtime.memory import all_pairs_skip_reason
 from ogn.runtime.timing import RUNTIME_COLUMNS, machine_info, measure, resident_set_mb, timing_row
 
 
 def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: dict,
-                  threads: int, log: Callable, partial_path=None) -> pd.DataFrame:
+                  threads: int, log: Callable, partial_path=None,
+                  model_path: str = "") -> pd.DataFrame:
     """Wall times of ``settings["md_steps"]`` MD steps per engine (``settings["engines"]``)
     and size (``settings["sizes"]``) of system ``name`` (config block ``block``), from the
     last frame of the trajectory ``start``. A partial table is written to ``partial_path``
@@ -23,11 +24,10 @@ def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: 
     steps, repeats = int(settings["md_steps"]), int(settings["repeats"])
     machine = machine_info(threads)
     log(f"machine: {machine}")
-    timed, substitution = network_to_time(model, int(settings["seed"]))
-    log(f"Fast-OGN: {timed.network_config.n_layers} layers, k = {model.k}, "
-        f"trained {model.training_steps} steps")
-    if substitution:
-        log(f"Fast-OGN: {substitution}")
+    costs = stride_costs(model)
+    log(f"Fast-OGN: the model file {model_path or '(in memory)'} as trained: "
+        f"{model.network_config.n_layers} layers, k = {model.k}, {costs['substeps']} force "
+        f"substeps per stride, trained {model.training_steps} steps")
     rows = []
     all_pairs_memory = None  # (N, peak MB, MB in use before) of the last no-list run
     for n_atoms in settings["sizes"]:
@@ -48,7 +48,7 @@ def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: 
                     if engine_name == "md_all_pairs" else repeats)
             # before the engine: its (N, N) table is part of what grows as N^2
             in_use_mb = resident_set_mb() if engine_name == "md_all_pairs" else 0.0
-            engine = make_engine(engine_name, sized, steps, threads, timed,
+            engine = make_engine(engine_name, sized, steps, threads, model,
                                  float(settings["graph_skin"]))
             timing = measure(engine.run, runs)
             if engine_name == "md_all_pairs":
@@ -56,7 +56,8 @@ def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: 
                 all_pairs_memory = (n_real, timing.peak_mem_mb,
                                     in_use_mb if timing.memory == "host_rss" else 0.0)
             rows.append(timing_row(name, n_real, engine_name, steps, timing, engine.info(),
-                                   machine))
+                                   machine, model_path if engine_name == "fast_ogn" else "",
+                                   costs if engine_name == "fast_ogn" else None))
             log(f"N = {n_real} {engine_name}: median {timing.median:.4g} s (min "
                 f"{min(timing.seconds):.4g}, max {max(timing.seconds):.4g}; compile "
                 f"{timing.compile_s:.3g} s; peak {timing.peak_mem_mb:.0f} MB)")
