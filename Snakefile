@@ -21,9 +21,9 @@ if "glibc.malloc.hugetlb" not in _tunables:
 # The jobs import the library from this checkout, also inside the conda environment of
 # envs/ogn.yaml (`--sdm conda`), which holds the dependencies but not the package itself.
 _src = os.path.join(workflow.basedir, "src")
-if _src not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (_src, os.environ.get("PYTHONPATH", "")) if p)
+_pythonpath = os.environ.setdefault("PYTHONPATH", "")
+if _src not in _pythonpath.split(os.pathsep):
+    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_src, _pythonpath) if p))
 
 
 configfile: "config/config.yaml"
