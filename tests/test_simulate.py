@@ -16,7 +16,7 @@ from standins import true_md_model
 
 from ogn.cli import build_parser, main, simulate_model
 from ogn.data.h5md import read_trajectory
-from ogn.md.lammps import import_lammps, lammps_timestep, lammps_velocity, new_lammps, setup_system
+from ogn.md.lammps import lammps_timestep, lammps_velocity, new_lammps, setup_system
 from ogn.simulate.configuration import Configuration, StartError
 from ogn.simulate.energy import EnergyNotConservable, conserving_velocities
 from ogn.simulate.readers import read_start
@@ -24,13 +24,6 @@ from ogn.simulate.run import RunOptions, run
 from ogn.simulate.thermostat import Csvr
 from ogn.simulate.velocities import species_temperatures
 from ogn.simulate.writers import OutputError
-
-try:
-    import_lammps()
-    HAVE_LAMMPS = True
-except Exception:  # noqa: BLE001 (any failure to load LAMMPS skips its tests)
-    HAVE_LAMMPS = False
-needs_lammps = pytest.mark.skipif(not HAVE_LAMMPS, reason="LAMMPS is not installed")
 
 LJ = "lj"
 
@@ -83,11 +76,11 @@ def read_lammps_dump_last(path):
     return table[:, 1:4], table[:, 4:7]
 
 
-@needs_lammps
 def test_lammps_data_file_through_ogn_simulate_reproduces_lammps(tmp_path):
     """A LAMMPS-written data file run for 100 MD steps through ``ogn simulate``'s code path
     with the true-MD stand-in lands on LAMMPS's own trajectory from that file. Measured
-    (2-core AMD EPYC): largest position difference 1.0e-14 of the box; bound 1e-6 (the spec)."""
+    (2-core AMD EPYC): largest position difference 1.0e-14 of the box (bound 1e-12; the
+    acceptance asks 1e-6), largest velocity difference 1.0e-12 sigma/tau (bound 1e-11)."""
     lj = system(LJ)
     position, velocity = equilibrated_state(LJ)
     data, dump = tmp_path / "start.data", tmp_path / "lammps.dump"
@@ -101,9 +94,10 @@ def test_lammps_data_file_through_ogn_simulate_reproduces_lammps(tmp_path):
     assert list(ours.step) == [0, 50, 100]
     lammps_position, lammps_velocity_ = read_lammps_dump_last(dump)
     error = np.max(np.abs(ours.position[-1] - lammps_position)) / np.min(lj.box)
-    print(f"largest position difference from LAMMPS: {error:.2e} of the box")
-    assert error < 1e-6, error
-    np.testing.assert_allclose(ours.velocity[-1], lammps_velocity_, atol=1e-6)
+    print(f"largest position difference from LAMMPS: {error:.2e} of the box, velocity "
+          f"{np.max(np.abs(ours.velocity[-1] - lammps_velocity_)):.2e}")
+    assert error < 1e-12, error
+    np.testing.assert_allclose(ours.velocity[-1], lammps_velocity_, rtol=0, atol=1e-11)
     # the atoms moved: the comparison is not of the start against itself
     assert np.max(np.abs(ours.position[-1] - ours.position[0])) > 0.05
 
@@ -111,7 +105,8 @@ def test_lammps_data_file_through_ogn_simulate_reproduces_lammps(tmp_path):
 def test_nvt_settles_to_the_target_with_canonical_fluctuations():
     """CSVR from 1.3 T: measured over 2000 MD steps (k = 1, tau = dt, seeds 1-3): mean T
     within 0.15 % of the target, kinetic-energy fluctuation within 2 % of the canonical
-    sqrt(2 / N_f); bounds 2 % and 10 % (the spec)."""
+    sqrt(2 / N_f); for seed 1, -0.085 % and +1.3 %: bounds 0.5 % and 5 % (the acceptance
+    asks 2 % and 10 %)."""
     model = lj_model(k=1)
     target = float(lj_block()["temperature"])
     result = run(model, lj_start(np.sqrt(1.3)), 2000,
@@ -119,10 +114,10 @@ def test_nvt_settles_to_the_target_with_canonical_fluctuations():
     temperature = result.trajectory.observables["temperature"]
     assert temperature[0] == pytest.approx(1.3 * target, rel=1e-12)
     settled = temperature[200:]
-    assert abs(settled.mean() / target - 1) < 0.02
+    assert abs(settled.mean() / target - 1) < 0.005
     n_dof = 3 * len(model_species()) - 3
     canonical = np.sqrt(2.0 / n_dof)
-    assert abs(settled.std() / settled.mean() / canonical - 1) < 0.10
+    assert abs(settled.std() / settled.mean() / canonical - 1) < 0.05
     momentum = result.trajectory.observables["momentum"]
     assert np.max(np.abs(momentum - momentum[0])) < 1e-10
 
@@ -142,9 +137,10 @@ def test_csvr_is_seeded_and_momentum_exact():
 def test_energy_conserving_rescale_holds_energy_and_equipartition():
     """A model that heats species B (its velocity changes x 1.05) over 1000 MD steps. Without
     the rescale the total energy moves by 5.9 times its start value (measured); with it the
-    total energy stays within 1e-6 relative (measured: 1.7e-15), and with equipartition the
-    species temperatures within 5 % of each other (measured: equal to 6e-16); one global
-    factor keeps the energy too (1.2e-15), and leaves B hotter (mean T_B / T_A 1.044)."""
+    total energy stays within 1.7e-15 relative (measured; bound 1e-12, the acceptance asks
+    1e-6), and with equipartition the species temperatures are equal to 6e-16 (bound 1e-10,
+    the acceptance asks 5 %); one global factor keeps the energy too (1.2e-15), and leaves B
+    hotter (mean T_B / T_A 1.044, largest deviation 0.34)."""
     model = lj_model(k=5, heat_species=1, heat_factor=1.05)
     start = lj_start()
     free = run(model, start, 1000, options=RunOptions(every=50)).trajectory
@@ -159,13 +155,13 @@ def test_energy_conserving_rescale_holds_energy_and_equipartition():
         return np.max(np.abs(energy - energy[0])) / abs(energy[0])
 
     assert relative_drift(free) > 1e-2
-    assert relative_drift(kept) < 1e-6
-    assert relative_drift(globally) < 1e-6
+    assert relative_drift(kept) < 1e-12
+    assert relative_drift(globally) < 1e-12
     ratio = kept.observables["temperature_B"][1:] / kept.observables["temperature_A"][1:]
-    assert np.max(np.abs(ratio - 1)) < 0.05
+    assert np.max(np.abs(ratio - 1)) < 1e-10
     global_ratio = (globally.observables["temperature_B"][1:]
                     / globally.observables["temperature_A"][1:])
-    assert np.max(np.abs(global_ratio - 1)) > 1e-3
+    assert np.max(np.abs(global_ratio - 1)) > 0.1
 
 
 def test_an_uncorrectable_stride_stops_with_a_message():
@@ -256,7 +252,6 @@ def test_extxyz_output_opens_in_ase_and_starts_a_run(tmp_path, h5_start):
     assert again.species_names == ["A", "B"]
 
 
-@needs_lammps
 def test_lammps_dump_output_is_read_back_by_lammps_read_dump(tmp_path, h5_start):
     out = short_run(tmp_path, ".lammpstrj")
     reference = read_trajectory(short_run(tmp_path, ".h5"))

@@ -72,14 +72,14 @@ def check_masses(configuration: Configuration, model_masses) -> None:
 
 
 def maxwell_boltzmann(mass, temperature: float, boltzmann: float, to_files, seed: int):
-    """Velocities (file units) drawn at ``temperature``, total momentum zero and rescaled to
-    exactly that temperature over 3N - 3 degrees of freedom."""
-    from ogn.simulate.velocities import centre_of_mass_velocity, peculiar_kinetic_energy
+    """Velocities (file units) drawn at ``temperature`` by
+    :func:`ogn.md.dynamics.maxwell_boltzmann_velocities` (total momentum zero, exactly T
+    over 3N - 3 degrees of freedom), seeded."""
+    import jax
 
-    mass = np.asarray(mass, np.float64)
-    rng = np.random.default_rng(int(seed))
-    velocity = rng.standard_normal((len(mass), 3)) * np.sqrt(boltzmann * temperature / mass)[:, None]
-    velocity -= centre_of_mass_velocity(velocity, mass)
-    wanted = 0.5 * (3 * len(mass) - 3) * boltzmann * float(temperature)
-    velocity *= np.sqrt(wanted / peculiar_kinetic_energy(velocity, mass))
-    return to_files(velocity)
+    from ogn.md.dynamics import maxwell_boltzmann_velocities
+
+    velocity = maxwell_boltzmann_velocities(jax.random.PRNGKey(int(seed)),
+                                            np.asarray(mass, np.float64), float(temperature),
+                                            boltzmann)
+    return to_files(np.asarray(velocity, np.float64))

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ogn.evaluate.checks import _kinetic as kinetic_energy
 from ogn.evaluate.rollout import StopRollout
 from ogn.simulate.velocities import (
     peculiar_kinetic_energy,
@@ -35,11 +36,6 @@ STOP_REASON = "energy_not_conservable"
 
 class EnergyNotConservable(ValueError):
     pass
-
-
-def kinetic_energy(velocity, mass) -> float:
-    mass = np.asarray(mass, np.float64)
-    return 0.5 * float(np.sum(mass[:, None] * np.asarray(velocity, np.float64) ** 2))
 
 
 def conserving_velocities(velocity, mass, species, n_species: int, potential: float,
