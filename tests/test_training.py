@@ -338,3 +338,49 @@ def test_short_training_lowers_the_test_loss_tenfold(tmp_path):
     assert float(curve[-1]["test_loss"]) == pytest.approx(after, rel=1e-5)
     assert before > 0.8  # about 1: an untrained network explains nothing
     assert after < before / 10, (before, after)
+
+
+# ----------------------------------------------------------------------------- recipe levers
+
+def test_warmup_ramps_the_learning_rate_linearly_then_follows_the_decay():
+    config = training_config(learning_rate=2e-3, lr_decay_rate=0.5, lr_decay_steps=1000,
+                             warmup_steps=100)
+    schedule, plain = learning_rate_schedule(config), learning_rate_schedule(
+        training_config(learning_rate=2e-3, lr_decay_rate=0.5, lr_decay_steps=1000))
+    assert float(schedule(0)) == pytest.approx(2e-3 / 100, rel=1e-6)
+    assert float(schedule(49)) == pytest.approx(2e-3 * 0.5 ** 0.049 * 0.5, rel=1e-6)
+    for step in (99, 100, 1000, 5000):
+        assert float(schedule(step)) == pytest.approx(float(plain(step)), rel=1e-6)
+    with pytest.raises(ValueError, match="warmup_steps = -1"):
+        learning_rate_schedule(training_config(warmup_steps=-1))
+
+
+def test_clip_norm_bounds_the_first_adam_input():
+    """With clipping, the gradient Adam sees has at most the clip norm; Adam's first step is
+    then the same (it normalises), but its moments hold the clipped gradient."""
+    from ogn.learn.recipe import make_optimizer
+
+    gradient = {"w": np.full(4, 10.0, np.float32)}  # norm 20
+    params = {"w": np.zeros(4, np.float32)}
+    for clip, expected_norm in ((None, 20.0), (2.0, 2.0)):
+        optimizer = make_optimizer(training_config(clip_norm=clip))
+        _, state = optimizer.update(gradient, optimizer.init(params), params)
+        first_moments = [leaf for leaf in jax.tree_util.tree_leaves(state)
+                         if np.shape(leaf) == (4,)][0]  # mu = (1 - b1) g
+        assert np.linalg.norm(first_moments) / 0.1 == pytest.approx(expected_norm, rel=1e-5)
+    with pytest.raises(ValueError, match="clip_norm = 0"):
+        make_optimizer(training_config(clip_norm=0))
+
+
+def test_frozen_statistics_stop_counting_at_the_step_given(tmp_path, tiny):
+    frozen = {**tiny["config"], "max_steps": 12, "freeze_statistics_after": 4}
+    free = {**tiny["config"], "max_steps": 12}
+    states = {name: run(tmp_path, name, tiny["train"], tiny["test"], config, tiny["simulator"],
+                        functions=tiny["functions"])
+              for name, config in (("frozen", frozen), ("free", free))}
+    per_step = float(states["free"].normalizer.targets.count) / 12  # atoms per configuration
+    assert float(states["frozen"].normalizer.targets.count) == 4 * per_step
+    assert fingerprint_of(tiny, frozen) != fingerprint_of(tiny, free)
+    with pytest.raises(ValueError, match="freeze_statistics_after = 0"):
+        run(tmp_path, "zero", tiny["train"], tiny["test"], {**free, "freeze_statistics_after": 0},
+            tiny["simulator"], functions=tiny["functions"])

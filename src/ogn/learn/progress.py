@@ -39,6 +39,7 @@ class RunSettings(NamedTuple):
     last_step: int
     budget_seconds: float  # math.inf without a wall-clock budget
     max_minutes: float | None
+    freeze_statistics_after: int | None = None  # steps after which the statistics stay put
 
 
 def run_settings(training_config: dict, n_pairs: int) -> RunSettings:
@@ -53,7 +54,20 @@ def run_settings(training_config: dict, n_pairs: int) -> RunSettings:
         per_epoch=steps_per_epoch(n_pairs, batch_size),
         last_step=total_steps(training_config, n_pairs),
         budget_seconds=60.0 * float(max_minutes) if max_minutes else math.inf,
-        max_minutes=max_minutes)
+        max_minutes=max_minutes,
+        freeze_statistics_after=frozen_after(training_config))
+
+
+def frozen_after(training_config: dict) -> int | None:
+    """``training.freeze_statistics_after``: the step from which the running statistics are
+    no longer updated (null: updated every step, as in the paper)."""
+    steps = training_config.get("freeze_statistics_after")
+    if steps is None:
+        return None
+    if int(steps) < 1:
+        raise ValueError(f"training.freeze_statistics_after = {steps}: the statistics need "
+                         "at least one step of data; use a positive step or null")
+    return int(steps)
 
 
 @dataclass
@@ -131,8 +145,10 @@ def training_step(loop: Loop, run: Progress) -> bool:
         loop.log(f"step {run.step}: a configuration has more edges than the capacity "
                  f"{run.capacity}; growing it to {new_capacity} (the step recompiles once)")
         run.capacity = new_capacity
-    run.normalizer = update_normalizer(run.normalizer, batch.nodes, batch.edges, batch.targets,
-                                       batch.edge_weights)
+    frozen = settings.freeze_statistics_after
+    if frozen is None or run.step < frozen:
+        run.normalizer = update_normalizer(run.normalizer, batch.nodes, batch.edges,
+                                           batch.targets, batch.edge_weights)
     run.params, run.opt_state, loss = loop.functions.train_step(
         run.params, run.opt_state, standardization(run.normalizer), *inputs)
     if run.pending is not None:
