@@ -18,8 +18,9 @@ PAPER = REPO / "config" / "config.yaml"
 
 
 def test_shipped_configs_are_valid():
-    for overlay in (None, REPO / "config" / "quick.yaml", REPO / ".test" / "config.yaml"):
-        paths = [PAPER] + ([overlay] if overlay else [])
+    for overlays in ([], ["quick.yaml"], ["quick.yaml", "fast_direct.yaml"], ["fast_direct.yaml"],
+                     [REPO / ".test" / "config.yaml"]):
+        paths = [PAPER] + [REPO / "config" / overlay for overlay in overlays]
         config = load_config(*paths)
         validate_config(config)
         assert startup_problems(config) == []
