@@ -43,6 +43,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--system")
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train every run for this many steps instead of --minutes")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--threshold", type=float, default=0.05)
     parser.add_argument("--parallel", type=int, default=2)
@@ -172,7 +174,9 @@ def main(argv=None):
     for seed in args.seeds:
         for name, overlay in args.variant:
             config = deep_update(base, yaml.safe_load(overlay) or {})
-            config["training"] = dict(config["training"], seed=seed, max_minutes=args.minutes,
+            budget = ({"max_steps": args.steps, "max_minutes": None} if args.steps
+                      else {"max_minutes": args.minutes})
+            config["training"] = dict(config["training"], seed=seed, **budget,
                                       eval_every=args.eval_every,
                                       checkpoint_every=10**9, test_pairs=args.test_pairs)
             run_dir = out / f"{name}_seed{seed}"
@@ -200,8 +204,9 @@ def main(argv=None):
     if failed:
         raise SystemExit(f"{len(failed)} runs failed: see their log.txt")
     table = summary_rows(jobs, args.threshold)
+    budget = f"{args.steps} steps" if args.steps else f"{args.minutes} min"
     print_table(table, f"{args.system}, {Path(args.pairs).name}, {args.layers} layers, "
-                f"{args.minutes} min per run on one thread; threshold {args.threshold}")
+                f"{budget} per run on one thread; threshold {args.threshold}")
     (out / "summary.json").write_text(json.dumps(table, indent=1))
     if args.plot:
         plot_curves(jobs, args.threshold, args.plot)

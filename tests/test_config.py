@@ -147,6 +147,16 @@ def test_rollout_names_that_point_at_nothing_are_named(paper_config, edit, messa
         validate_config(config)
 
 
+def test_sweep_blocks_are_checked_as_the_blocks_they_are_merged_over(paper_config):
+    config = copy.deepcopy(paper_config)
+    config["sweeps"]["training"] = {"max_stepz": 1200}
+    config["sweeps"]["model"] = {"options": {"decoder": "vectors"}}
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert "unknown config key sweeps.training.max_stepz" in str(error.value)
+    assert "config key sweeps.model.options.decoder = 'vectors'" in str(error.value)
+
+
 def test_an_unknown_system_is_named():
     from ogn.md.systems import make_system
 

@@ -224,6 +224,35 @@ def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones()
     assert markdown_table(pd.DataFrame(rows)).count("\n") == len(rows) + 2
 
 
+def test_summary_reads_the_figures_models_and_the_sweeps_models_apart():
+    """A loss table with both roles: S1 (the OGN's loss) from the figures' model, 5B from the
+    sweep models, whose rows name the sweep training."""
+    from ogn.report.headline import headline_rows
+
+    config = load_config(REPO / "config" / "config.yaml")
+    losses = pd.DataFrame({"system": ["lj", "lj", "lj", "lj_glass"],
+                           "layers": [10, 2, 2, 2], "k": [1, 20, 20, 20],
+                           "final_test_loss": [0.3, 0.9, 0.4, 0.1],
+                           "steps": [700, 300, 1200, 1200], "epochs": [1.0] * 4,
+                           "role": ["figures", "figures", "sweeps", "sweeps"]})
+    empty = pd.DataFrame({"state": [], "time": [], "rmsd": []})
+    rows = headline_rows(losses=losses, rmsd=empty,
+                         fictive=pd.DataFrame({"fictive_temperature": [], "final_temperature": []}),
+                         transfer=pd.DataFrame({"kind": [], "factor": [], "loss_ratio": [],
+                                                "system": []}),
+                         accuracy=None, sweeps=config["sweeps"], models=config["models"],
+                         training=config["training"], production=config["md"]["production"],
+                         fast_ogn_k={s: b["fast_ogn_k"] for s, b in config["systems"].items()},
+                         sweep_training={**config["training"], "max_steps": 1200},
+                         sweep_models="sweep models: vector decoder")
+    by_figure = {r["figure"]: r for r in rows}
+    assert by_figure["S1"]["ours"] == "0.3"
+    assert by_figure["5B"]["ours"] == "4"  # 0.4 / 0.1, not the figures' 0.9
+    assert "at most 1200 steps; " in by_figure["5B"]["settings"]
+    assert by_figure["5B"]["settings"].endswith("sweep models: vector decoder")
+    assert "1200" not in by_figure["S1"]["settings"]
+
+
 def test_a_crossing_below_the_end_of_the_ramp_is_flagged_not_reported_as_fine():
     from ogn.report.headline import _fictive_caveat
 

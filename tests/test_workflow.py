@@ -129,6 +129,27 @@ def test_models_and_curves_exist(finished_run):
             assert (folder / "model.npz").stat().st_size > 0
 
 
+def test_the_sweeps_train_a_direct_predictor_of_their_own_for_the_same_steps(finished_run):
+    """The tiny config's sweep models (sweeps.model, sweeps.training): the vector decoder,
+    every one for the same 10 steps, under results/sweeps/models/; their figures name them."""
+    from ogn.net.modelfile import load_model
+    from ogn.workflow.sweeps import sweep_models
+
+    config = load_config(*CONFIGS)
+    models = sweep_models(config)
+    assert len(models) == 5
+    for system, layers, k in models:
+        folder = finished_run / "results" / "sweeps" / "models" / system / f"L{layers}_k{k}"
+        assert pd.read_csv(folder / "curve.csv")["step"].iloc[-1] == 10
+        network = load_model(folder / "model.npz").metadata["network"]
+        assert network["decoder"] == "vector" and network["n_layers"] == layers
+    losses = pd.read_csv(finished_run / "results" / "sweeps" / "final_losses.csv")
+    assert set(losses["role"]) == {"figures", "sweeps"}
+    assert (losses[losses["role"] == "sweeps"]["steps"] == 10).all()
+    log = (finished_run / "results" / "logs" / "fig5" / "fig5.log").read_text()
+    assert "Traceback" not in log
+
+
 def test_ablation_trains_every_variant_with_its_options(finished_run):
     """Each ablation model is the variant it claims (options in the model file), the
     curriculum variant went through k = 1 first, and the table holds every row."""

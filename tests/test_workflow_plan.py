@@ -40,3 +40,31 @@ def test_targets_name_every_figure_of_the_paper():
         assert f"results/figures/{name}.pdf" in made, name
     assert set(targets.md_targets(config)) < made
     assert len(targets.md_targets(config)) == 5 * 20  # five systems, 10 + 10 trajectories
+
+
+def test_sweeps_train_their_own_models_where_the_config_says_so():
+    """Paper config: the sweeps reuse the figures' models. Quick preset: they train a direct
+    predictor of their own for a fixed step count, under results/sweeps/models/, and the
+    `train` rule no longer trains the sweep-only models."""
+    from ogn.workflow import targets
+    from ogn.workflow.config import load_config
+    from ogn.workflow.sweeps import sweep_models
+
+    paper = load_config(REPO / "config" / "config.yaml")
+    assert not targets.own_sweep_models(paper)
+    assert targets.sweep_curve_file(paper, "lj", 2, 20) == "results/models/lj/L2_k20/curve.csv"
+    assert set(sweep_models(paper)) <= set(targets.every_model(paper))
+
+    quick = load_config(REPO / "config" / "config.yaml", REPO / "config" / "quick.yaml")
+    assert targets.own_sweep_models(quick)
+    assert sweep_models(quick) == [("lj", 2, 5), ("lj", 2, 20), ("lj_glass", 2, 5),
+                                   ("lj_glass", 2, 20), ("lj", 1, 5)]
+    assert targets.sweep_curve_file(quick, "lj_glass", 2, 20) == \
+        "results/sweeps/models/lj_glass/L2_k20/curve.csv"
+    assert targets.every_model(quick) == targets.figure_models(quick)  # no sweep-only model
+    block, training = targets.sweep_model_block(quick), targets.sweep_training(quick)
+    assert block["architecture"] == "extended" and block["options"]["decoder"] == "vector"
+    assert targets.model_block(quick)["options"]["decoder"] == "pair_force"  # the figures'
+    assert (training["max_steps"], training["max_minutes"]) == (1200, None)
+    assert (training["warmup_steps"], training["clip_norm"]) == (100, 1.0)
+    assert quick["training"]["max_minutes"] == 2.5  # the figures' budget is left alone

@@ -36,6 +36,9 @@ benchmark_path = targets.benchmark_path
 figure_files = targets.figure_files
 rollout_dir = targets.rollout_dir
 curve_file = targets.curve_file
+OWN_SWEEP_MODELS = targets.own_sweep_models(config)
+SWEEP_MODEL = targets.sweep_model_block(config)
+SWEEP_TRAINING = targets.sweep_training(config)
 ablation_dir = targets.ablation_dir
 
 
@@ -75,11 +78,24 @@ def model_block(overrides=None):
     return targets.model_block(config, overrides)
 
 
-def curriculum_pairs(system, k, overrides=None):
-    """The k = 1 pairs a stride-curriculum training reads first ([] without a curriculum)."""
-    if not uses_curriculum(model_block(overrides), int(k)):
+def curriculum_pairs(system, k, overrides=None, block=None):
+    """The k = 1 pairs a stride-curriculum training reads first ([] without a curriculum);
+    ``block``: the model block trained (default: the figures', with ``overrides``)."""
+    if not uses_curriculum(block or model_block(overrides), int(k)):
         return []
     return [f"results/pairs/{system}/k1/train.h5", f"results/pairs/{system}/k1/test.h5"]
+
+
+def figure_models():
+    return targets.figure_models(config)
+
+
+def sweep_models():
+    return targets.sweep_models(config)
+
+
+def sweep_curve_file(system, layers, k):
+    return targets.sweep_curve_file(config, system, layers, k)
 
 
 def ablation_options(name):
@@ -136,6 +152,16 @@ def preset_label():
     names = [os.path.join(*os.path.normpath(str(path)).split(os.sep)[-2:])
              for path in workflow.configfiles]
     return (" + ".join(names) or "config.yaml") + f"; {architecture_label(config['model'])}"
+
+
+def sweep_preset_label():
+    """The sweep figures' footer: the config files and what the sweep models train."""
+    names = [os.path.join(*os.path.normpath(str(path)).split(os.sep)[-2:])
+             for path in workflow.configfiles]
+    own = "own training (sweeps.model, sweeps.training)" if OWN_SWEEP_MODELS else \
+        "the figures' models"
+    return (" + ".join(names) or "config.yaml") + \
+        f"; sweep models: {architecture_label(SWEEP_MODEL)}, {own}"
 
 
 def optional_output(path):

@@ -183,11 +183,12 @@ rule fig5:
     input:
         rmsd="results/sweeps/rmsd.csv",
         # the curves of its own models only, so that an edit elsewhere reruns nothing here
-        curves=[curve_file(*model) for model in glass_and_liquid_models()],
+        curves=[sweep_curve_file(*model) for model in glass_and_liquid_models()],
     output:
         png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figure 5"),
         pdf="results/figures/fig5.pdf",
     params:
+        preset=sweep_preset_label(),
         models=glass_and_liquid_models(),
         n_last=SWEEPS["final_loss_evaluations"],
         liquid=SWEEPS["liquid"],
@@ -264,12 +265,13 @@ rule figS8:
     message:
         "Figure S8: final test loss vs number of message-passing layers"
     input:
-        curves=[curve_file(*model) for model in layer_sweep_models(config)],
+        curves=[sweep_curve_file(*model) for model in layer_sweep_models(config)],
     output:
         png=report("results/figures/figS8.png", caption="../report/figS8.rst",
                    category="Supplement"),
         pdf="results/figures/figS8.pdf",
     params:
+        preset=sweep_preset_label(),
         models=layer_sweep_models(config),
         n_last=SWEEPS["final_loss_evaluations"],
     log:
@@ -290,12 +292,13 @@ rule figS9:
     message:
         "Figure S9: final test loss vs k per system (liquids)"
     input:
-        curves=[curve_file(*m) for m in k_models_of(liquid_k_systems())],
+        curves=[sweep_curve_file(*m) for m in k_models_of(liquid_k_systems())],
     output:
         png=report("results/figures/figS9.png", caption="../report/figS9.rst",
                    category="Supplement"),
         pdf="results/figures/figS9.pdf",
     params:
+        preset=sweep_preset_label(),
         systems=liquid_k_systems(),
         models=k_models_of(liquid_k_systems()),
         n_last=SWEEPS["final_loss_evaluations"],
@@ -321,12 +324,13 @@ rule figS10:
     message:
         "Figure S10: final test loss vs k, glass against its liquid"
     input:
-        curves=[curve_file(*m) for m in k_models_of([SWEEPS["glass"], SWEEPS["liquid"]])],
+        curves=[sweep_curve_file(*m) for m in k_models_of([SWEEPS["glass"], SWEEPS["liquid"]])],
     output:
         png=report("results/figures/figS10.png", caption="../report/figS10.rst",
                    category="Supplement"),
         pdf="results/figures/figS10.pdf",
     params:
+        preset=sweep_preset_label(),
         systems=[SWEEPS["glass"], SWEEPS["liquid"]],
         models=k_models_of([SWEEPS["glass"], SWEEPS["liquid"]]),
         n_last=SWEEPS["final_loss_evaluations"],

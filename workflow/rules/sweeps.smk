@@ -1,6 +1,7 @@
 # Glass vs liquid (Fig. 5), the sweeps of the supplement (S1, S5-S11) and the summary table.
 # Sweep models are the `train` rule's outputs, results/models/{system}/L{layers}_k{k}/, so a
-# model that two figures use is trained once.
+# model that two figures use is trained once; with sweeps.model or sweeps.training set they
+# are the `sweep_train` rule's, results/sweeps/models/{system}/L{layers}_k{k}/.
 # Helpers: workflow/rules/common.smk.
 
 wildcard_constraints:
@@ -113,15 +114,48 @@ rule transfer_table:
         "../scripts/transfer_table.py"
 
 
+rule sweep_train:
+    message:
+        "Training a {wildcards.layers}-layer sweep model on {wildcards.system} at k = "
+        "{wildcards.k} ({params.model[architecture]}, sweeps.model and sweeps.training)"
+    input:
+        train="results/pairs/{system}/k{k}/train.h5",
+        test="results/pairs/{system}/k{k}/test.h5",
+        curriculum=lambda w: curriculum_pairs(w.system, w.k, block=SWEEP_MODEL),
+    output:
+        model="results/sweeps/models/{system}/L{layers}_k{k}/model.npz",
+        curve="results/sweeps/models/{system}/L{layers}_k{k}/curve.csv",
+    params:
+        system=lambda w: config["systems"][w.system],
+        model=SWEEP_MODEL,
+        training=SWEEP_TRAINING,
+        layers=lambda w: int(w.layers),
+    log:
+        log_path("sweep_train", "{system}/L{layers}_k{k}"),
+    benchmark:
+        benchmark_path("sweep_train", "{system}/L{layers}_k{k}")
+    threads: config["compute"]["train_threads"]
+    resources:
+        mem_mb=8000,
+        runtime=10080,
+        gpu=config["compute"]["train_gpus"],
+    conda:
+        "../../envs/ogn.yaml"
+    script:
+        "../scripts/train.py"
+
+
 rule sweep_losses:
     message:
-        "Final losses of every trained model"
+        "Final losses of every trained model (the figures' and the sweeps')"
     input:
-        curves=[curve_file(*model) for model in every_model()],
+        figure_curves=[curve_file(*model) for model in figure_models()],
+        sweep_curves=[sweep_curve_file(*model) for model in sweep_models()],
     output:
         table="results/sweeps/final_losses.csv",
     params:
-        models=every_model(),
+        figure_models=figure_models(),
+        sweep_models=sweep_models(),
         n_last=SWEEPS["final_loss_evaluations"],
     log:
         log_path("sweep_losses", "all"),
@@ -153,6 +187,8 @@ rule summary:
         sweeps=SWEEPS,
         models=config["models"],
         training=config["training"],
+        sweep_training=SWEEP_TRAINING,
+        sweep_models=f"sweep models: {architecture_label(SWEEP_MODEL)}",
         production=config["md"]["production"],
         fast_ogn_k={s: config["systems"][s]["fast_ogn_k"] for s in SYSTEMS},
     log:

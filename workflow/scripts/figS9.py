@@ -8,8 +8,10 @@ log = start_job(sm)
 
 from ogn.evaluate.losses import loss_table_from_files
 from ogn.report.plotting import save_figure
-from ogn.report.sweep_figures import k_sweep_figure
+from ogn.report.sweep_figures import add_sweep_footer, k_sweep_figure
 
 losses = loss_table_from_files(p.models, sm.input.curves, int(p.n_last))
-save_figure(k_sweep_figure(losses, p.systems, int(p.layers), p.k, float(p.knee_factor),
-                           p.fast_ogn_k, log), sm.output.png, sm.output.pdf, tight=True)
+figure = k_sweep_figure(losses, p.systems, int(p.layers), p.k, float(p.knee_factor),
+                        p.fast_ogn_k, log)
+add_sweep_footer(figure, p.preset, losses)
+save_figure(figure, sm.output.png, sm.output.pdf, tight=True)

@@ -16,7 +16,8 @@ rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.in
                      transfer=pd.read_csv(sm.input.transfer), accuracy=accuracy,
                      sweeps=sm.params.sweeps, models=sm.params.models,
                      training=sm.params.training, production=sm.params.production,
-                     fast_ogn_k=sm.params.fast_ogn_k)
+                     fast_ogn_k=sm.params.fast_ogn_k, sweep_training=sm.params.sweep_training,
+                     sweep_models=sm.params.sweep_models)
 table = pd.DataFrame(rows)
 write_csv(table, sm.output.csv)
 with atomic_path(sm.output.md) as tmp:

@@ -24,7 +24,14 @@ def settings_label(training: dict, production: dict) -> str:
             f"steps")
 
 
-def _loss(losses: pd.DataFrame, system: str, layers: int, k: int) -> pd.Series | None:
+def _of_role(losses: pd.DataFrame, role: str) -> pd.DataFrame:
+    """The rows of the figures' models or of the sweeps' (a table without roles: all)."""
+    return losses[losses["role"] == role] if "role" in losses else losses
+
+
+def _loss(losses: pd.DataFrame, system: str, layers: int, k: int,
+          role: str = "sweeps") -> pd.Series | None:
+    losses = _of_role(losses, role)
     rows = losses[(losses["system"] == system) & (losses["layers"] == int(layers))
                   & (losses["k"] == int(k))]
     return None if rows.empty else rows.iloc[0]
@@ -35,6 +42,7 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def _knee_text(losses, system, layers, ks, factor) -> tuple[str, str]:
+    losses = _of_role(losses, "sweeps")
     rows = losses[(losses["system"] == system) & (losses["layers"] == int(layers))
                   & losses["k"].isin([int(k) for k in ks])].sort_values("k")
     if len(rows) < 2:
@@ -70,15 +78,22 @@ def _fictive_caveat(fictive: pd.DataFrame) -> str:
     return "".join(f"; ill-determined: {caveat}" for caveat in caveats)
 
 
+SWEEP_FIGURES = ("5B", "5C", "S9")  # rows read off the sweep models
+
+
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
-                  production, fast_ogn_k) -> list[dict]:
-    """Rows (figure, quantity, paper, ours, note, settings) of the summary table."""
+                  production, fast_ogn_k, sweep_training=None,
+                  sweep_models: str = "") -> list[dict]:
+    """Rows (figure, quantity, paper, ours, note, settings) of the summary table; the sweep
+    models' rows carry ``sweep_training`` (default ``training``) and what they train."""
     settings = settings_label(training, production)
+    swept = settings_label(sweep_training or training, production) + (
+        f"; {sweep_models}" if sweep_models else "")
     rows = (rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k)
             + sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k)
             + fictive_rows(fictive, sweeps["glass"]) + transfer_rows(transfer))
     return [{"figure": figure, "quantity": quantity, "paper": paper, "ours": ours,
-             "note": note, "settings": settings}
+             "note": note, "settings": swept if figure in SWEEP_FIGURES else settings}
             for figure, quantity, paper, ours, note in rows]
 
 
@@ -87,7 +102,7 @@ def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
     liquid, glass = sweeps["liquid"], sweeps["glass"]
     fast_layers, ogn_layers = int(models["fast_ogn_layers"]), int(models["ogn_layers"])
     ogn_k = int(models["ogn_k"])
-    ogn = _loss(losses, liquid, ogn_layers, ogn_k)
+    ogn = _loss(losses, liquid, ogn_layers, ogn_k, role="figures")
     rows = [("S1", f"final test loss, OGN ({ogn_layers} layers, k = {models['ogn_k']}), "
              f"{liquid}", "~1e-4 (plateau within 1000 epochs)",
              _fmt(None if ogn is None else ogn["final_test_loss"]),

@@ -7,10 +7,20 @@ import numpy as np
 import pandas as pd
 
 from ogn.evaluate.losses import loss_knee
+from ogn.report.plotting import add_footer
 
 TRANSFER_COLUMNS = {"size": "n_atoms", "temperature": "temperature", "density": "density"}
 TRANSFER_LABELS = {"size": "number of atoms", "temperature": "temperature",
                    "density": "number density"}
+
+
+def add_sweep_footer(fig, preset: str, losses: pd.DataFrame) -> None:
+    """The footer of a sweep figure: the config and sweep models behind it and the training
+    steps of its models (one number where they all trained alike)."""
+    steps = sorted({int(s) for s in losses["steps"]}) if len(losses) else []
+    text = (str(steps[0]) if len(steps) == 1 else
+            f"{steps[0]}-{steps[-1]}" if steps else "none")
+    add_footer(fig, preset, text)
 
 
 def training_curves_figure(curves: dict, log):

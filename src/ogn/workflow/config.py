@@ -44,8 +44,8 @@ def dotted(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
-def describe_error(error: jsonschema.ValidationError) -> str:
-    location = list(error.absolute_path)
+def describe_error(error: jsonschema.ValidationError, prefix: tuple = ()) -> str:
+    location = list(prefix) + list(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed] if isinstance(
@@ -67,6 +67,24 @@ def deepest_errors(error: jsonschema.ValidationError):
     return error
 
 
+def sweep_block_problems(config: dict, validator) -> list[str]:
+    """``sweeps.model`` and ``sweeps.training`` checked as the blocks they are merged over:
+    each problem named under its sweeps key."""
+    sweeps = config.get("sweeps") or {}
+    overlays = {name: sweeps.get(name) or {} for name in ("model", "training")}
+    if not any(overlays.values()):
+        return []
+    merged = deep_update(config, overlays)
+    messages = []
+    for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path)):
+        error = deepest_errors(error)
+        if error.absolute_path and error.absolute_path[0] in overlays:
+            message = describe_error(error, prefix=("sweeps",))
+            if message not in messages:
+                messages.append(message)
+    return messages
+
+
 def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
     """Raise :class:`ConfigError` with one message per problem, each naming its key."""
     with open(schema_path) as handle:
@@ -78,6 +96,8 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
         message = describe_error(deepest_errors(error))
         if message not in messages:
             messages.append(message)
+    if not messages:
+        messages.extend(sweep_block_problems(config, validator))
     messages.extend(cross_key_problems(config) if not messages else [])
     if messages:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))

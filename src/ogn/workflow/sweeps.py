@@ -2,8 +2,29 @@
 no numerical stack beyond numpy, so the workflow plans without JAX)."""
 
 from ogn.md.sizing import scaled_counts_and_box
+from ogn.workflow.config import deep_update
 
 TRANSFER_KINDS = ("size", "temperature", "density")
+
+
+def own_sweep_models(config: dict) -> bool:
+    """Whether the sweeps train models of their own (``sweeps.model`` or ``sweeps.training``
+    set) rather than reuse the figures' models."""
+    sweeps = config["sweeps"]
+    return bool(sweeps.get("model") or sweeps.get("training"))
+
+
+def sweep_config(config: dict) -> dict:
+    """The config as the sweep models' training sees it: ``sweeps.model`` and
+    ``sweeps.training`` merged over the ``model`` and ``training`` blocks."""
+    sweeps = config["sweeps"]
+    return deep_update(config, {"model": sweeps.get("model") or {},
+                                "training": sweeps.get("training") or {}})
+
+
+def sweep_models(config: dict) -> list[tuple[str, int, int]]:
+    """(system, layers, k) of every model of the sweeps: the k sweeps and the layer sweep."""
+    return list(dict.fromkeys(k_sweep_models(config) + layer_sweep_models(config)))
 
 
 def k_sweep_models(config: dict) -> list[tuple[str, int, int]]:

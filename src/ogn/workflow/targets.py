@@ -9,7 +9,13 @@ JAX; ``tests/test_workflow_plan.py`` checks it.
 import re
 
 from ogn.net.options import extended_options
-from ogn.workflow.sweeps import k_sweep_models, layer_sweep_models, transfer_variants
+from ogn.workflow.sweeps import (
+    k_sweep_models,
+    own_sweep_models,
+    sweep_config,
+    sweep_models,
+    transfer_variants,
+)
 
 FIG2_CANDIDATES = ("lj",)
 FIG3_CANDIDATES = ("sio2", "si", "cuzr")
@@ -108,11 +114,38 @@ def model_block(config: dict, overrides: dict | None = None) -> dict:
     return block
 
 
+def figure_models(config: dict) -> list[tuple[str, int, int]]:
+    """(system, layers, k) of the models of the figures (OGN and Fast-OGN per system)."""
+    return [(s, layers, k) for s in config["models"]["systems"]
+            for layers, k in model_variants(config, s)]
+
+
 def every_model(config: dict) -> list[tuple[str, int, int]]:
-    """(system, layers, k) of every model of the workflow: the figures' and the sweeps'."""
-    models = [(s, layers, k) for s in config["models"]["systems"]
-              for layers, k in model_variants(config, s)]
-    return list(dict.fromkeys(models + k_sweep_models(config) + layer_sweep_models(config)))
+    """(system, layers, k) of every model in results/models/: the figures', and the sweeps'
+    where the sweeps share them (no ``sweeps.model`` or ``sweeps.training``)."""
+    shared = [] if own_sweep_models(config) else sweep_models(config)
+    return list(dict.fromkeys(figure_models(config) + shared))
+
+
+def sweep_model_dir(config: dict, system: str, layers: int, k: int) -> str:
+    """Where a sweep model lives: its own folder under results/sweeps/models/ when the sweeps
+    train their own (``sweeps.model`` / ``sweeps.training``), else the figures' folder."""
+    if own_sweep_models(config):
+        return f"results/sweeps/models/{system}/L{layers}_k{k}"
+    return f"results/models/{system}/L{layers}_k{k}"
+
+
+def sweep_curve_file(config: dict, system: str, layers: int, k: int) -> str:
+    return f"{sweep_model_dir(config, system, layers, k)}/curve.csv"
+
+
+def sweep_model_block(config: dict) -> dict:
+    """The ``model`` block the sweep models train with (see :func:`model_block`)."""
+    return model_block(sweep_config(config))
+
+
+def sweep_training(config: dict) -> dict:
+    return sweep_config(config)["training"]
 
 
 # ---- rollouts and their figures
