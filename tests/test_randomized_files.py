@@ -38,6 +38,14 @@ def scratch_file(suffix: str):
         yield Path(folder) / f"file{suffix}"
 
 
+def assert_same_fields(read, written, fields) -> None:
+    """Each named array of ``read`` equals ``written``'s, value, dtype and shape."""
+    for field in fields:
+        expected, got = np.asarray(getattr(written, field)), np.asarray(getattr(read, field))
+        np.testing.assert_array_equal(got, expected, err_msg=field)
+        assert got.dtype == expected.dtype and got.shape == expected.shape, field
+
+
 @st.composite
 def trajectories(draw):
     n_frames, n_atoms = draw(st.integers(1, 6)), draw(st.integers(1, 12))
@@ -64,10 +72,8 @@ def test_h5md_trajectories_read_back_as_written(trajectory):
     with scratch_file(".h5") as path:
         write_trajectory(path, trajectory)
         back = read_trajectory(path)
-        for field in ("position", "velocity", "step", "time", "species", "mass", "box"):
-            written, read = np.asarray(getattr(trajectory, field)), getattr(back, field)
-            np.testing.assert_array_equal(read, written, err_msg=field)
-            assert read.dtype == written.dtype, field
+        assert_same_fields(back, trajectory, ("position", "velocity", "step", "time",
+                                              "species", "mass", "box"))
         assert back.species_names == trajectory.species_names
         assert back.observables.keys() == trajectory.observables.keys()
         for name, values in trajectory.observables.items():
@@ -106,13 +112,8 @@ def test_pairs_files_read_back_as_written(pairs):
     with scratch_file(".h5") as path:
         write_pairs(path, pairs)
         back = read_pairs(path)
-        for field in Pairs._fields:
-            if field == "attrs":
-                assert back.attrs == json.loads(json.dumps(pairs.attrs))
-            else:
-                written, read = getattr(pairs, field), getattr(back, field)
-                np.testing.assert_array_equal(read, written, err_msg=field)
-                assert read.dtype == written.dtype and read.shape == written.shape, field
+        assert back.attrs == json.loads(json.dumps(pairs.attrs))
+        assert_same_fields(back, pairs, [f for f in Pairs._fields if f != "attrs"])
 
 
 @st.composite
