@@ -147,21 +147,23 @@ def transfer_losses():
     return targets.transfer_losses(config)
 
 
-def preset_label():
-    """The config files this run was started with and the architecture (the figures' footer)."""
+def config_files_label():
+    """The config files this run was started with (folder and name of each)."""
     names = [os.path.join(*os.path.normpath(str(path)).split(os.sep)[-2:])
              for path in workflow.configfiles]
-    return (" + ".join(names) or "config.yaml") + f"; {architecture_label(config['model'])}"
+    return " + ".join(names) or "config.yaml"
+
+
+def preset_label():
+    """The config files this run was started with and the architecture (the figures' footer)."""
+    return f"{config_files_label()}; {architecture_label(config['model'])}"
 
 
 def sweep_preset_label():
     """The sweep figures' footer: the config files and what the sweep models train."""
-    names = [os.path.join(*os.path.normpath(str(path)).split(os.sep)[-2:])
-             for path in workflow.configfiles]
     own = "own training (sweeps.model, sweeps.training)" if OWN_SWEEP_MODELS else \
         "the figures' models"
-    return (" + ".join(names) or "config.yaml") + \
-        f"; sweep models: {architecture_label(SWEEP_MODEL)}, {own}"
+    return f"{config_files_label()}; sweep models: {architecture_label(SWEEP_MODEL)}, {own}"
 
 
 def optional_output(path):
