@@ -68,3 +68,35 @@ def test_sweeps_train_their_own_models_where_the_config_says_so():
     assert (training["max_steps"], training["max_minutes"]) == (1200, None)
     assert (training["warmup_steps"], training["clip_norm"]) == (100, 1.0)
     assert quick["training"]["max_minutes"] == 2.5  # the figures' budget is left alone
+
+
+def test_a_system_trains_the_model_options_it_recommends():
+    """systems.<s>.model_options go over model.options for that system's figure models (and
+    its ablation "best"), not for other systems or the sweeps, and never reach MD: the jobs'
+    system block drops them, so choosing a model reruns no MD."""
+    import copy
+
+    from ogn.workflow import targets
+    from ogn.workflow.checks import startup_problems
+    from ogn.workflow.config import load_config, validate_config
+
+    quick = copy.deepcopy(load_config(REPO / "config" / "config.yaml",
+                                      REPO / "config" / "quick.yaml"))
+    quick["systems"]["si"]["model_options"] = {"decoder": "energy", "three_body_cutoff": 3.77}
+    validate_config(quick)
+    si, lj = targets.model_block(quick, system="si"), targets.model_block(quick, system="lj")
+    assert (si["options"]["decoder"], si["options"]["three_body_cutoff"]) == ("energy", 3.77)
+    assert lj["options"]["decoder"] == quick["model"]["options"]["decoder"]
+    assert "three_body_cutoff" not in lj["options"] or lj["options"]["three_body_cutoff"] is None
+    assert targets.sweep_model_block(quick)["options"]["decoder"] == "vector"
+    assert "model_options" not in targets.system_physics(quick, "si")
+    assert targets.system_physics(quick, "lj") == quick["systems"]["lj"]
+    paper = {**quick, "model": {**quick["model"], "architecture": "paper"}}
+    assert "options" not in targets.model_block(paper, system="si")  # the paper's OGN as is
+    assert startup_problems(quick) == []
+    quick["systems"]["si"]["model_options"]["three_body_cutoff"] = 5.0
+    assert any("systems.si: model.options.three_body_cutoff = 5 exceeds the graph cutoff 4.82"
+               in problem for problem in startup_problems(quick))
+    quick["systems"]["si"]["model_options"] = {"relative_velocity_vectors": True}
+    assert any(problem.startswith("systems.si.model_options over model.options")
+               for problem in startup_problems(quick))

@@ -14,10 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-STEP_FAMILIES = {"node": "direct predictor (node decoder: dr, dv per atom)",
-                 "vector": "direct predictor (vector decoder: momentum-exact, equivariant)",
-                 "pair_force": "learned pair force in velocity-Verlet substeps"}
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -191,8 +187,7 @@ def model_description(path) -> str:
              f"units          {meta.get('units') or '(not recorded)'}",
              f"MD time step   {meta.get('dt')}",
              f"stride k       {meta['k']} MD steps per model call",
-             f"step family    {STEP_FAMILIES.get(network.decoder, network.decoder)}"
-             + (f", {network.substeps} substeps" if network.learned_force else ""),
+             f"step family    {network.step_family}",
              f"network        {architecture_label(meta.get('model_config') or {})}, "
              f"{network.n_layers} layers, latent {network.latent_size}",
              f"graph cutoff   {meta['graph_cutoff']}",

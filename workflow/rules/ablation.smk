@@ -12,13 +12,13 @@ rule ablation_train:
     input:
         train="results/pairs/{system}/k{k}/train.h5",
         test="results/pairs/{system}/k{k}/test.h5",
-        curriculum=lambda w: curriculum_pairs(w.system, w.k, ablation_options(w.ablation)),
+        curriculum=lambda w: curriculum_pairs(w.system, w.k, ablation_options(w.ablation, w.system)),
     output:
         model="results/ablation/{system}/k{k}/{ablation}/model.npz",
         curve="results/ablation/{system}/k{k}/{ablation}/curve.csv",
     params:
-        system=lambda w: config["systems"][w.system],
-        model=lambda w: model_block(ablation_options(w.ablation)),
+        system=lambda w: system_block(w.system),
+        model=lambda w: model_block(ablation_options(w.ablation, w.system)),
         training={**config["training"], "max_minutes": ABLATION["minutes"], "max_steps": None},
         layers=ABLATION["layers"],
     log:
@@ -47,10 +47,10 @@ rule ablation_eval:
     output:
         evaluation="results/ablation/{system}/k{k}/{ablation}/evaluation.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         rollout=lambda w: {**config["rollout"], "steps": ABLATION["rollout_steps"]},
         k=lambda w: int(w.k),
-        options=lambda w: ablation_options(w.ablation),
+        options=lambda w: ablation_options(w.ablation, w.system),
     log:
         log_path("ablation_eval", "{system}/k{k}/{ablation}"),
     benchmark:
@@ -74,7 +74,7 @@ rule ablation_reference:
     output:
         evaluation="results/ablation/{system}/k{k}/reference.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         rollout=lambda w: {**config["rollout"], "steps": ABLATION["rollout_steps"]},
         k=lambda w: int(w.k),
         substeps=ABLATION["reference_substeps"],

@@ -74,14 +74,20 @@ def fast_ogn_variant(system):
     return targets.fast_ogn_variant(config, system)
 
 
-def model_block(overrides=None):
-    return targets.model_block(config, overrides)
+def system_block(name):
+    """``systems.<name>`` as the jobs read it: the physics, without ``model_options`` (which
+    reach training through model_block), so that choosing a system's model reruns no MD."""
+    return targets.system_physics(config, name)
+
+
+def model_block(overrides=None, system=None):
+    return targets.model_block(config, overrides, system)
 
 
 def curriculum_pairs(system, k, overrides=None, block=None):
     """The k = 1 pairs a stride-curriculum training reads first ([] without a curriculum);
     ``block``: the model block trained (default: the figures', with ``overrides``)."""
-    if not uses_curriculum(block or model_block(overrides), int(k)):
+    if not uses_curriculum(block or model_block(overrides, system), int(k)):
         return []
     return [f"results/pairs/{system}/k1/train.h5", f"results/pairs/{system}/k1/test.h5"]
 
@@ -98,12 +104,14 @@ def sweep_curve_file(system, layers, k):
     return targets.sweep_curve_file(config, system, layers, k)
 
 
-def ablation_options(name):
+def ablation_options(name, system):
     """model.options of an ablation variant: the paper's values with the variant's switched
-    on, or model.options itself for ``model.options``."""
+    on, or for ``model.options`` the figures' choice for the system (model.options, then
+    systems.<system>.model_options)."""
     variant = ABLATION["definitions"][name]
     if variant == "model.options":
-        return {**PAPER_OPTIONS, **config["model"]["options"]}
+        return {**PAPER_OPTIONS, **config["model"]["options"],
+                **targets.system_model_options(config, system)}
     return {**PAPER_OPTIONS, **variant}
 
 

@@ -10,7 +10,7 @@ rule equilibrate:
     wildcard_constraints:
         system=alternatives(EQUILIBRATED),
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         settings=config["md"]["equilibration"],
         precision=config["md"]["precision"],
         seed=config["md"]["seed"],
@@ -39,7 +39,7 @@ rule quench:
     wildcard_constraints:
         system=alternatives(QUENCHED),
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         precision=config["md"]["precision"],
     log:
         log_path("quench", "{system}"),
@@ -63,7 +63,7 @@ rule produce:
     output:
         trajectory="results/md/{system}/{split}_{i}.h5",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         production=config["md"]["production"],
         precision=config["md"]["precision"],
         seed=config["md"]["seed"],

@@ -38,8 +38,8 @@ rule train:
         model="results/models/{system}/L{layers}_k{k}/model.npz",
         curve="results/models/{system}/L{layers}_k{k}/curve.csv",
     params:
-        system=lambda w: config["systems"][w.system],
-        model=model_block(),
+        system=lambda w: system_block(w.system),
+        model=lambda w: model_block(system=w.system),
         training=config["training"],
         layers=lambda w: int(w.layers),
     log:

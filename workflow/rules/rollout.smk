@@ -12,7 +12,7 @@ rule rollout:
         metrics="results/rollouts/{system}/L{layers}_k{k}/metrics.csv",
         summary="results/rollouts/{system}/L{layers}_k{k}/summary.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         rollout=config["rollout"],
         k=lambda w: int(w.k),
     log:
@@ -37,7 +37,7 @@ rule md_kdt:
     output:
         metrics="results/rollouts/{system}/md_k{k}/metrics.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         rollout=config["rollout"],
         k=lambda w: int(w.k),
     log:
@@ -64,7 +64,7 @@ rule long_rollout:
         series="results/rollouts/{system}/L{layers}_k{k}/long.csv",
         structure="results/rollouts/{system}/L{layers}_k{k}/long_structure.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         rollout=config["rollout"],
         k=lambda w: int(w.k),
     log:

@@ -13,7 +13,7 @@ rule runtime:
     wildcard_constraints:
         system=alternatives(RUNTIME_SYSTEMS),
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         runtime=RUNTIME,
         precision=config["md"]["precision"],
         k=lambda w: fast_ogn_variant(w.system)[1],
@@ -41,7 +41,7 @@ rule complexity:
         table="results/runtime/complexity.csv",
     params:
         systems=RUNTIME_SYSTEMS,
-        system_configs={s: config["systems"][s] for s in RUNTIME_SYSTEMS},
+        system_configs={s: system_block(s) for s in RUNTIME_SYSTEMS},
         runtime=RUNTIME,
         precision=config["md"]["precision"],
     log:

@@ -75,7 +75,7 @@ rule transfer_loss:
         loss="results/transfer/{system}/{variant}/loss.csv",
     params:
         variant=lambda w: {k: v for k, v in TRANSFER[w.system][w.variant].items()},
-        base=lambda w: config["systems"][w.system],
+        base=lambda w: system_block(w.system),
         k=lambda w: fast_ogn_variant(w.system)[1],
         layers=lambda w: fast_ogn_variant(w.system)[0],
         test_pairs=config["training"]["test_pairs"],
@@ -126,7 +126,7 @@ rule sweep_train:
         model="results/sweeps/models/{system}/L{layers}_k{k}/model.npz",
         curve="results/sweeps/models/{system}/L{layers}_k{k}/curve.csv",
     params:
-        system=lambda w: config["systems"][w.system],
+        system=lambda w: system_block(w.system),
         model=SWEEP_MODEL,
         training=SWEEP_TRAINING,
         layers=lambda w: int(w.layers),

@@ -26,7 +26,8 @@ write_trajectory(sm.output.trajectory, against_md.rollout_trajectory(
     system, model, result, table, skin, sm.input.model, sm.input.md))
 summary = {"system": name, "layers": int(sm.wildcards.layers), "k": model.k,
            "model": str(sm.input.model),
-           "training_steps": model.training_steps, **against_md.rollout_summary(
+           "training_steps": model.training_steps,
+           "step_family": model.network_config.step_family, **against_md.rollout_summary(
                system, settings, table, result, md, model.k, md_steps,
                against_md.figure_step_of(settings, name))}
 write_csv(pd.DataFrame([summary]), sm.output.summary)

@@ -89,4 +89,5 @@ def long_structure(system, model: TrainedModel, rolled, reference, q_peak: float
                          "model_stop_reason": rolled.stop_reason or "",
                          "model_stopped_at_md_step": -1 if rolled.stopped_at is None
                          else rolled.stopped_at * model.k,
-                         "training_steps": model.training_steps})
+                         "training_steps": model.training_steps,
+                         "step_family": model.network_config.step_family})

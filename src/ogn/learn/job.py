@@ -9,8 +9,15 @@ from ogn.data.pairs import read_pairs, species_masses, stride_time
 from ogn.learn.checkpoint import TrainState
 from ogn.learn.curriculum import train_with_curriculum
 from ogn.learn.loop import model_metadata, train
+from ogn.net.energy import mean_neighbours
 from ogn.net.modelfile import save_model
-from ogn.net.options import architecture_label, network_config, training_recipe
+from ogn.net.options import (
+    architecture_label,
+    extended_options,
+    network_config,
+    three_body_shape,
+    training_recipe,
+)
 from ogn.net.simulator import make_simulator
 
 
@@ -47,10 +54,18 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
     checkpoint = checkpoint or default_checkpoint(model_path)
     graph_cutoff = float(system_block["graph_cutoff"])
     recipe = training_recipe(model_block, training)
+    options = extended_options(model_block) or {}
+    neighbours = None
+    if options.get("decoder") == "energy":
+        cutoff = three_body_shape(options, graph_cutoff)["three_body_cutoff"]
+        neighbours = mean_neighbours(train_pairs.position, train_pairs.box, cutoff)
+        log(f"energy decoder: {neighbours:.2f} neighbours per atom within the three-body "
+            f"cutoff {cutoff:g} (the moments' normalisation)")
     network = network_config(model_block, int(layers), graph_cutoff=graph_cutoff,
                              species_masses=species_masses(train_pairs),
                              stride_steps=int(train_pairs.attrs["k"]),
-                             stride_time=stride_time(train_pairs))
+                             stride_time=stride_time(train_pairs),
+                             three_body_neighbours=neighbours)
     simulator = make_simulator(network, len(species))
     log(f"model: {architecture_label(model_block)}, {layers} layers")
     paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,

@@ -53,6 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ogn.net.decoders import pair_force_increments, vector_decoder
+from ogn.net.energy import energy_increments
 from ogn.net.layers import (
     MLP,
     _affine_matmul,
@@ -146,6 +147,8 @@ def _split_forward(graph: Graph, config: NetworkConfig, mlp):
 
 def ogn_forward(graph: Graph, config: NetworkConfig):
     """The network's output (N, output_size) for one padded graph (call inside hk.transform)."""
+    if config.decoder == "energy":
+        return energy_increments(graph, config)
     if config.learned_force:
         return pair_force_increments(graph, config)
 

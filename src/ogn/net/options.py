@@ -13,10 +13,12 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "relative_velocity_vectors": False, "time_reversal": False,
                  "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
-                 "pair_force_substep": 2.0}
+                 "pair_force_substep": 2.0, "three_body_cutoff": None,
+                 "three_body_channels": 8, "three_body_order": 2}
 AGGREGATIONS = ("sum", "mean")
-DECODERS = ("node", "vector", "pair_force")
-EQUIVARIANT_DECODERS = ("vector", "pair_force")  # rotation-invariant inputs, masses needed
+DECODERS = ("node", "vector", "pair_force", "energy")
+EQUIVARIANT_DECODERS = ("vector", "pair_force", "energy")  # invariant inputs, masses needed
+LEARNED_FORCE_DECODERS = ("pair_force", "energy")  # a force integrated in substeps
 
 
 def extended_options(model_config: dict) -> dict | None:
@@ -35,13 +37,17 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                    split_edge_projection: bool = True,
                    graph_cutoff: float | None = None,
                    species_masses=None, stride_steps: int | None = None,
-                   stride_time: float | None = None) -> NetworkConfig:
+                   stride_time: float | None = None,
+                   three_body_neighbours: float | None = None) -> NetworkConfig:
     """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
 
     ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
     ``extended`` applies the options (``graph_cutoff`` is then needed by a radial basis; the
-    pair-force decoder also needs the stride, ``stride_steps`` = k MD steps lasting
-    ``stride_time``, and takes ceil(k / ``pair_force_substep``) velocity-Verlet substeps).
+    pair-force and energy decoders also need the stride, ``stride_steps`` = k MD steps lasting
+    ``stride_time``, and take ceil(k / ``pair_force_substep``) velocity-Verlet substeps; the
+    energy decoder divides its angular moments by ``three_body_neighbours``, the data's mean
+    number of neighbours within the three-body cutoff: see
+    :func:`ogn.net.energy.mean_neighbours`).
     """
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
@@ -63,15 +69,19 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     if decoder in EQUIVARIANT_DECODERS and species_masses is None:
         raise ValueError(f"the {decoder} decoder needs the mass of every species")
     substeps = 0
-    if decoder == "pair_force":
+    if decoder in LEARNED_FORCE_DECODERS:
         if not stride_steps or not stride_time or stride_time <= 0:
-            raise ValueError("the pair_force decoder integrates over the stride: it needs the "
+            raise ValueError(f"the {decoder} decoder integrates over the stride: it needs the "
                              "pairs' k (stride_steps) and k dt (stride_time)")
         substep = float(options.get("pair_force_substep", 2.0))
         if not substep > 0:
             raise ValueError(f"model.options.pair_force_substep = {substep}: the largest "
                              "substep, in MD time steps, must be positive (e.g. 2)")
         substeps = int(np.ceil(int(stride_steps) / substep - 1e-9))
+    three_body = {}
+    if decoder == "energy":
+        three_body = three_body_shape(options, float(graph_cutoff))
+        three_body["three_body_neighbours"] = float(three_body_neighbours or 1.0)
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
@@ -85,7 +95,26 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                                          if decoder in EQUIVARIANT_DECODERS else ()),
                          relative_velocity_vectors=relative_velocity_vectors,
                          stride_time=float(stride_time) if substeps else 0.0,
-                         substeps=substeps)
+                         substeps=substeps, **three_body)
+
+
+def three_body_shape(options: dict, graph_cutoff: float) -> dict:
+    """The energy decoder's angular terms from ``model.options``: cutoff (null: the graph
+    cutoff; at most that, since only graph edges are seen), channels and order."""
+    cutoff = options.get("three_body_cutoff")
+    cutoff = graph_cutoff if cutoff is None else float(cutoff)
+    if not 0 < cutoff <= graph_cutoff * (1 + 1e-12):
+        raise ValueError(f"model.options.three_body_cutoff = {cutoff:g} must lie in (0, the "
+                         f"graph cutoff {graph_cutoff:g}]: the angular terms see graph edges "
+                         "only; lower it, or raise the system's graph_cutoff")
+    channels = int(options.get("three_body_channels", 8))
+    order = int(options.get("three_body_order", 2))
+    if channels < 1 or not 0 <= order <= 4:
+        raise ValueError(f"model.options.three_body_channels = {channels} and three_body_order "
+                         f"= {order}: use at least one channel and an order from 0 to 4 (2 "
+                         "holds Stillinger-Weber's (cos theta + 1/3)^2)")
+    return {"three_body_cutoff": cutoff, "three_body_channels": channels,
+            "three_body_order": order}
 
 
 def option_conflicts(options: dict) -> list[str]:
@@ -100,8 +129,9 @@ def option_conflicts(options: dict) -> list[str]:
     if options.get("relative_velocity_vectors") and decoder != "vector":
         conflicts.append("model.options.relative_velocity_vectors shapes the vector decoder: "
                          "set model.options.decoder = vector, or turn it off")
-    if decoder == "pair_force" and float(options.get("curriculum_k1_fraction") or 0.0) > 0:
-        conflicts.append("model.options.curriculum_k1_fraction > 0 would train the pair_force "
+    if (decoder in LEARNED_FORCE_DECODERS
+            and float(options.get("curriculum_k1_fraction") or 0.0) > 0):
+        conflicts.append(f"model.options.curriculum_k1_fraction > 0 would train the {decoder} "
                          "decoder at k = 1, whose stride is part of the model: set "
                          "curriculum_k1_fraction to 0 for it")
     return conflicts
@@ -115,12 +145,18 @@ def architecture_label(model_config: dict) -> str:
     parts = []
     if options.get("radial_basis"):
         parts.append(f"radial basis {options['radial_basis']}")
-    pair_force = options.get("decoder", "node") == "pair_force"  # no message passing read
-    if options.get("aggregation", "sum") != "sum" and not pair_force:
+    decoder = options.get("decoder", "node")
+    learned_force = decoder in LEARNED_FORCE_DECODERS  # no message passing read
+    if options.get("aggregation", "sum") != "sum" and not learned_force:
         parts.append(f"{options['aggregation']} aggregation")
-    if pair_force:
-        parts.append("pair-force decoder (learned central pair force, velocity-Verlet "
-                     f"substeps of at most {float(options.get('pair_force_substep', 2.0)):g} dt)")
+    substep = f"velocity-Verlet substeps of at most {float(options.get('pair_force_substep', 2.0)):g} dt"
+    if decoder == "pair_force":
+        parts.append(f"pair-force decoder (learned central pair force, {substep})")
+    elif decoder == "energy":
+        cutoff = options.get("three_body_cutoff")
+        parts.append("energy decoder (learned pair and three-body energy"
+                     + (f" within {float(cutoff):g}" if cutoff is not None else "")
+                     + f", {substep})")
     elif options.get("decoder", "node") != "node":
         parts.append(f"{options['decoder']} decoder")
     if options.get("relative_velocity_vectors"):

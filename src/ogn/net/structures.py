@@ -45,7 +45,12 @@ class NetworkConfig(NamedTuple):
       relative velocity v_j - v_i, the direction a pair turns in over a stride of k steps;
     * ``decoder`` ``"pair_force"``: :func:`pair_force_increments`, a learned central pair force
       integrated over the stride (``stride_time``) in ``substeps`` velocity-Verlet steps. It
-      reads the radial basis and the species of each pair, not the message-passing layers.
+      reads the radial basis and the species of each pair, not the message-passing layers;
+    * ``decoder`` ``"energy"``: :func:`ogn.net.energy.energy_increments`, a learned energy of
+      pair and three-body terms (``three_body_channels`` radial channels within
+      ``three_body_cutoff``, powers of cos(theta) up to ``three_body_order``, moments
+      normalised by ``three_body_neighbours``, the training data's mean number of neighbours
+      within that cutoff) whose gradient is integrated like the pair force.
     """
 
     n_layers: int
@@ -61,14 +66,29 @@ class NetworkConfig(NamedTuple):
     species_masses: tuple = ()  # per species (vector decoder: dv_i carries 1 / m_i)
     relative_velocity_vectors: bool = False
     stride_time: float = 0.0  # pair-force decoder: k dt, in the data's time unit
-    substeps: int = 0  # pair-force decoder: velocity-Verlet steps per stride
+    substeps: int = 0  # learned-force decoders: velocity-Verlet steps per stride
+    three_body_cutoff: float = 0.0  # energy decoder: the angular terms' cutoff (length unit)
+    three_body_channels: int = 0  # energy decoder: radial channels of the angular terms
+    three_body_order: int = 0  # energy decoder: highest power of cos(theta)
+    three_body_neighbours: float = 1.0  # energy decoder: moments divided by this
 
     @property
     def learned_force(self) -> bool:
-        """A learned pair force integrated in substeps (no message passing read)."""
-        return self.decoder == "pair_force"
+        """A learned force (pair force or energy gradient) integrated in substeps (no message
+        passing read)."""
+        return self.decoder in ("pair_force", "energy")
+
+    @property
+    def step_family(self) -> str:
+        """What one model step is, in a few words (``ogn info``, figure footers)."""
+        families = {"node": "direct predictor (node decoder)",
+                    "vector": "direct predictor (vector decoder)",
+                    "pair_force": "learned pair force",
+                    "energy": "learned pair + three-body energy"}
+        family = families.get(self.decoder, self.decoder)
+        return f"{family}, {self.substeps} substeps" if self.learned_force else family
 
     @property
     def equivariant(self) -> bool:
-        """Rotation-invariant inputs and vector outputs (the vector and pair-force decoders)."""
-        return self.decoder in ("vector", "pair_force")
+        """Rotation-invariant inputs and vector outputs (vector, pair-force, energy decoders)."""
+        return self.decoder in ("vector", "pair_force", "energy")

@@ -51,6 +51,12 @@ def energy_series(md, kdt, fast, k: int, steps: int) -> list[dict]:
             metrics_series(f"Fast-OGN (k={k})", "red", fast, steps)]
 
 
+def family_note(step_family) -> str:
+    """`` (learned pair force, 5 substeps)`` for a footer ('' for files written before it was
+    recorded)."""
+    return f" ({step_family})" if isinstance(step_family, str) and step_family else ""
+
+
 def energy_figure(md, kdt, fast, rollout, k: int, steps: int, preset: str):
     """Fig. 4B: kinetic, potential and total energy and momentum per axis over ``steps`` MD
     steps for Fast-OGN, MD at dt (the test trajectory ``md``) and MD at k dt."""
@@ -63,7 +69,8 @@ def energy_figure(md, kdt, fast, rollout, k: int, steps: int, preset: str):
     panel_letter(axes[0], "B")
     fig.tight_layout()
     add_footer(fig, preset, rollout.metadata.get("training_steps"),
-               f"Fast-OGN L{rollout.metadata.get('layers')} k{k}")
+               f"Fast-OGN L{rollout.metadata.get('layers')} k{k}"
+               + family_note(rollout.metadata.get("step_family")))
     return fig
 
 
@@ -88,7 +95,8 @@ def error_growth_figure(metrics, summaries, preset: str):
                       color=STOP_COLOR, ms=8, mew=2)
             annotate_stop(ax_r, f"{label}: {reason}", step, where=(0.02, 0.04 + 0.08 * notes))
             notes += 1
-        training.append(f"{label}: {info['training_steps']}")
+        training.append(f"{label}{family_note(info.get('step_family'))}: "
+                        f"{info['training_steps']}")
     ax_r.set(xlabel="MD step", ylabel="position RMSE / cage size")
     ax_v.set(xlabel="MD step", ylabel="velocity RMSE / sqrt(kB T / m)")
     for ax, letter in ((ax_r, "A"), (ax_v, "B")):
@@ -112,7 +120,8 @@ def long_rollout_figure(systems, series_tables, structure_tables, preset: str):
         for ax in axes[row]:
             ax.legend(fontsize=7)
             panel_letter(ax, next(letters))
-        training.append(f"{name}: {structure['training_steps'].iloc[0]}")
+        family = structure["step_family"].iloc[0] if "step_family" in structure else None
+        training.append(f"{name}{family_note(family)}: {structure['training_steps'].iloc[0]}")
     fig.tight_layout()
     add_footer(fig, preset, "; ".join(training))
     return fig
@@ -166,7 +175,8 @@ def rollout_figure(systems, md_paths, rollout_paths, metrics_paths, settings: di
         for ax in axes[row]:
             panel_letter(ax, next(letters))
         meta = rollout.metadata
-        training.append(f"{name} L{meta['layers']} k{meta['k']}: {meta.get('training_steps')}")
+        training.append(f"{name} L{meta['layers']} k{meta['k']}"
+                        f"{family_note(meta.get('step_family'))}: {meta.get('training_steps')}")
     fig.tight_layout()
     add_footer(fig, preset, "; ".join(training))
     return fig

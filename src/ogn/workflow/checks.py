@@ -14,6 +14,19 @@ def startup_problems(config: dict) -> list[str]:
     options = model.get("options") or {}
     if model.get("architecture") == "extended":
         problems.extend(option_conflicts(options))
+        for name, block in config["systems"].items():
+            own = block.get("model_options") or {}
+            if own:
+                problems.extend(f"systems.{name}.model_options over model.options: {problem}"
+                                for problem in option_conflicts({**options, **own}))
+            merged = {**options, **own}
+            cutoff = merged.get("three_body_cutoff")
+            if (merged.get("decoder") == "energy" and cutoff is not None
+                    and float(cutoff) > float(block["graph_cutoff"])):
+                problems.append(f"systems.{name}: model.options.three_body_cutoff = {cutoff:g} "
+                                f"exceeds the graph cutoff {block['graph_cutoff']:g} (the "
+                                "angular terms see graph edges only): lower it in "
+                                f"systems.{name}.model_options")
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])

@@ -101,17 +101,33 @@ def model_targets(config: dict) -> list[str]:
             for layers, k in model_variants(config, system)]
 
 
-def model_block(config: dict, overrides: dict | None = None) -> dict:
+def model_block(config: dict, overrides: dict | None = None,
+                system: str | None = None) -> dict:
     """config["model"] as a training job sees it: with architecture paper the options are
-    dropped (editing them then reruns nothing); ``overrides`` (an ablation variant's options)
-    are merged into the options of an extended model."""
+    dropped (editing them then reruns nothing); an extended model's options are
+    ``model.options``, then the system's own ``systems.<system>.model_options`` (its
+    recommended choice) over them, then ``overrides`` (an ablation variant's options)."""
     block = {key: value for key, value in config["model"].items() if key != "options"}
+    own = system_model_options(config, system)
     if overrides is not None:
         block["architecture"] = "extended"
         block["options"] = {**config["model"]["options"], **overrides}
     elif extended_options(config["model"]) is not None:
-        block["options"] = dict(config["model"]["options"])
+        block["options"] = {**config["model"]["options"], **own}
     return block
+
+
+def system_physics(config: dict, name: str) -> dict:
+    """``systems.<name>`` without its ``model_options``: what MD, pairs and evaluation read."""
+    return {key: value for key, value in config["systems"][name].items()
+            if key != "model_options"}
+
+
+def system_model_options(config: dict, system: str | None) -> dict:
+    """``systems.<system>.model_options`` ({} when none or no system is named)."""
+    if system is None:
+        return {}
+    return dict(config["systems"][system].get("model_options") or {})
 
 
 def figure_models(config: dict) -> list[tuple[str, int, int]]:

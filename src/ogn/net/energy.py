@@ -1,0 +1,154 @@
+"""A learned conservative energy with pair and three-body (angular) terms: the ``energy``
+decoder. Its negative gradient is the force that velocity-Verlet substeps integrate over the
+stride, as with the learned pair force, so momentum is exact and the motion conserves the
+learned energy; unlike a pair force it holds bond angles (Stillinger-Weber's tetrahedra).
+
+The energy of a configuration, over the directed edges i -> j within the graph cutoff::
+
+    E = sum_{i->j} phi(r_ij; s_i, s_j)
+      + sum_i sum_c sum_l w_{s_i, c, l} S_{i c l},
+    S_{i c l} = sum_{j, k} R_c(r_ij; s_i, s_j) R_c(r_ik; s_i, s_k) (u_ij . u_ik)^l
+
+for l = 0 .. ``order`` and C radial channels R_c that vanish smoothly at the three-body
+cutoff. ``S`` is a sum over the angles jik at atom i of a polynomial in cos(theta_jik), and it
+is computed without listing triplets: with the moment tensors ``M_{i c l} = sum_j R_c u_ij^(l)``
+(the l-fold outer product), ``S_{i c l} = |M_{i c l}|^2``, so the cost is O(edges x C x 3^l),
+not O(edges x neighbours). The j = k terms of S are two-body; phi absorbs them. Both phi and
+R are MLPs (SiLU) of the radial features and the species; w is a learned array.
+
+Stillinger-Weber is in this family exactly (one channel, order 2, R = exp(gamma sigma /
+(r - a sigma)), since (cos theta + 1/3)^2 = cos^2 + (2/3) cos + 1/9): the tests put it in
+place of the learned terms and reproduce our SW energy and forces.
+"""
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ogn.net.decoders import cosine_envelope, radial_features, velocity_verlet_increments
+from ogn.net.graph import count_edges
+from ogn.net.layers import _gather
+from ogn.net.structures import Graph, NetworkConfig
+
+
+def angular_invariants(radial, unit, senders, n_nodes: int, order: int):
+    """``S`` (N, C, order + 1): per atom i and channel c, ``sum_{j,k} R_j R_k (u_j . u_k)^l``
+    for l = 0 .. order, from ``radial`` (E, C) values R and ``unit`` (E, 3) unit vectors of
+    the edges i -> j (rows of padding edges must be 0 in ``radial``)."""
+    n_edges, channels = radial.shape
+    tensor = radial[:, :, None]  # (E, C, 3^l): R u^(l), flattened
+    invariants = []
+    for degree in range(order + 1):
+        if degree:
+            tensor = (tensor[:, :, :, None] * unit[:, None, None, :]).reshape(
+                n_edges, channels, -1)
+        moment = jax.ops.segment_sum(tensor, senders, num_segments=n_nodes)
+        invariants.append(jnp.sum(moment * moment, axis=-1))
+    return jnp.stack(invariants, axis=-1)
+
+
+def moment_energy(vectors, senders, n_nodes: int, centre_species, pair_energy, radial,
+                  weights, order: int):
+    """E (scalar) of the edge vectors ``vectors`` (E, 3) = r_j - r_i for the edges
+    ``senders`` (E,) i -> j (padding: the index ``n_nodes``).
+
+    ``pair_energy(distance)`` (E,) and ``radial(distance)`` (E, C) are the per-edge terms (any
+    functions; they may read per-edge species bound beforehand); ``weights`` (n_species, C,
+    order + 1) are the angular coefficients of the centre atom's species, ``centre_species``
+    (N, n_species) one-hot. Padding edges add nothing, and their gradients are zero.
+    """
+    real = senders < n_nodes
+    squared = jnp.sum(vectors * vectors, axis=-1)
+    distance = jnp.sqrt(jnp.where(real, squared, 1.0))  # padding rows: a harmless 1
+    unit = jnp.where(real[:, None], vectors / distance[:, None], 0.0)
+    pair = jnp.sum(jnp.where(real, pair_energy(distance), 0.0))
+    channels = jnp.where(real[:, None], radial(distance), 0.0)
+    invariants = angular_invariants(channels, unit, senders, n_nodes, order)
+    per_atom = jnp.einsum("ns,scl->ncl", centre_species, weights)
+    return pair + jnp.sum(per_atom * invariants)
+
+
+def learned_energy(graph: Graph, config: NetworkConfig):
+    """``energy(displacement)``: the learned energy (dimensionless) of the graph's atoms moved
+    by ``displacement`` (N, 3, the data's length unit) from where the graph was built, its
+    edges kept (call inside ``hk.transform``). The potential energy in the data's units is
+    ``graph.force_scale x config.radial_cutoff x energy`` per mean atomic mass: see
+    :func:`energy_increments`.
+
+    Per edge, phi reads the radial features of the distance (graph cutoff) and the pair's
+    species counts (symmetric in i and j) times the cosine envelope of the graph cutoff; R_c
+    reads the radial features at the three-body cutoff and the ordered species [s_i, s_j]
+    (centre first) times that cutoff's envelope, divided by ``config.three_body_neighbours``
+    (the data's mean number of neighbours within it, so that the moments are means and S is
+    of order one whatever the density).
+    """
+    n_nodes, n_species = graph.nodes.shape
+    species = graph.nodes
+    sender_species = _gather(species, graph.senders)
+    receiver_species = _gather(species, graph.receivers)
+    pair_species = sender_species + receiver_species
+    ordered_species = jnp.concatenate([sender_species, receiver_species], axis=-1)
+    hidden = [config.hidden_size] * (config.mlp_hidden_layers + 1)
+    pair_mlp = hk.nets.MLP(hidden + [1], activation=jax.nn.silu, name="pair_energy")
+    radial_mlp = hk.nets.MLP(hidden + [config.three_body_channels], activation=jax.nn.silu,
+                             name="three_body_radial")
+    order = config.three_body_order
+    weights = hk.get_parameter(
+        "three_body_weights", (n_species, config.three_body_channels, order + 1),
+        graph.edges.dtype,
+        init=hk.initializers.TruncatedNormal(1.0 / config.three_body_channels))
+    cutoff, cutoff3 = config.radial_cutoff, config.three_body_cutoff
+
+    def pair_energy(distance):
+        features = jnp.concatenate(
+            [radial_features(distance, cutoff, config.radial_basis), pair_species], axis=-1)
+        return pair_mlp(features)[:, 0] * cosine_envelope(distance / cutoff)
+
+    def radial(distance):
+        features = jnp.concatenate(
+            [radial_features(distance, cutoff3, config.radial_basis), ordered_species],
+            axis=-1)
+        envelope = cosine_envelope(distance / cutoff3) / config.three_body_neighbours
+        return radial_mlp(features) * envelope[:, None]
+
+    def energy(displacement):
+        vectors = (graph.edges + _gather(displacement, graph.receivers)
+                   - _gather(displacement, graph.senders))
+        return moment_energy(vectors, graph.senders, n_nodes, species, pair_energy, radial,
+                             weights, order)
+
+    return energy
+
+
+def energy_increments(graph: Graph, config: NetworkConfig):
+    """``[dr, dv]`` (N, 6) of the learned energy's motion over the stride.
+
+    The acceleration of atom i is ``graph.force_scale x (m_mean / m_i) x (-rc dE/dr_i)``
+    (rc the graph cutoff): the gradient by lengths in units of rc makes the force the
+    velocity change's scale over the stride times a number of order one at initialisation,
+    and ``sum_i (m_i / m_mean) v_i^2 / 2 + force_scale rc E`` is the conserved energy of the
+    motion. Graph fields read as by :func:`ogn.net.decoders.pair_force_increments`; the
+    motion is :func:`ogn.net.decoders.velocity_verlet_increments` with ``config.substeps``
+    steps, the edges those of the stride's start.
+    """
+    gradient = hk.grad(learned_energy(graph, config))
+
+    def acceleration(displacement):
+        force = -config.radial_cutoff * gradient(displacement)
+        return graph.force_scale * graph.inverse_mass[:, None] * force
+
+    dr, dv = velocity_verlet_increments(acceleration, graph.velocity, config.stride_time,
+                                        config.substeps)
+    return jnp.concatenate([dr, dv], axis=-1)
+
+
+def mean_neighbours(positions, box, cutoff: float, frames: int = 16) -> float:
+    """Mean number of neighbours per atom within ``cutoff`` over up to ``frames``
+    configurations of ``positions`` (M, N, 3), evenly spaced: the energy decoder's moment
+    normalisation (``NetworkConfig.three_body_neighbours``), fixed when training starts."""
+    positions = np.asarray(positions)
+    chosen = np.unique(np.linspace(0, len(positions) - 1, min(frames, len(positions))).astype(int))
+    n_atoms = positions.shape[1]
+    counts = [count_edges(positions[i], box, cutoff) / n_atoms for i in chosen]
+    return max(float(np.mean(counts)), 1.0)
