@@ -100,3 +100,28 @@ def test_a_system_trains_the_model_options_it_recommends():
     quick["systems"]["si"]["model_options"] = {"relative_velocity_vectors": True}
     assert any(problem.startswith("systems.si.model_options over model.options")
                for problem in startup_problems(quick))
+
+
+def test_a_system_trains_for_its_own_budget():
+    """systems.<s>.training goes over training for that system's models alone, is checked as
+    the training block it joins (named under the system), and reaches no MD job."""
+    import copy
+
+    import pytest
+
+    from ogn.workflow import targets
+    from ogn.workflow.config import ConfigError, load_config, validate_config
+
+    quick = copy.deepcopy(load_config(REPO / "config" / "config.yaml",
+                                      REPO / "config" / "quick.yaml"))
+    quick["systems"]["sio2"]["training"] = {"max_minutes": 6.0}
+    validate_config(quick)
+    assert targets.training_block(quick, "sio2")["max_minutes"] == 6.0
+    assert targets.training_block(quick, "lj") == quick["training"]
+    assert "training" not in targets.system_physics(quick, "sio2")
+    quick["systems"]["sio2"]["training"] = {"max_minutes": -1}
+    with pytest.raises(ConfigError, match="systems.sio2.training.max_minutes"):
+        validate_config(quick)
+    quick["systems"]["sio2"]["training"] = {"max_minuets": 5}
+    with pytest.raises(ConfigError, match="max_minuets"):
+        validate_config(quick)

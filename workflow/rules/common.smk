@@ -75,9 +75,14 @@ def fast_ogn_variant(system):
 
 
 def system_block(name):
-    """``systems.<name>`` as the jobs read it: the physics, without ``model_options`` (which
-    reach training through model_block), so that choosing a system's model reruns no MD."""
+    """``systems.<name>`` as the jobs read it: the physics, without ``model_options`` and
+    ``training`` (which reach training through model_block and training_block), so that
+    choosing a system's model reruns no MD."""
     return targets.system_physics(config, name)
+
+
+def training_block(system=None):
+    return targets.training_block(config, system)
 
 
 def model_block(overrides=None, system=None):

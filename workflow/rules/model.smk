@@ -40,7 +40,7 @@ rule train:
     params:
         system=lambda w: system_block(w.system),
         model=lambda w: model_block(system=w.system),
-        training=config["training"],
+        training=lambda w: training_block(w.system),
         layers=lambda w: int(w.layers),
     log:
         log_path("train", "{system}/L{layers}_k{k}"),

@@ -88,7 +88,8 @@ def rollout_summary(system, settings: dict, table, result, md, k: int, md_steps:
                     figure_step: int) -> dict:
     """Errors at ``figure_step`` (or the last frame before it), the cage size and velocity
     scale they are judged by, energy and momentum drift over the first 100 MD steps (and
-    MD's own), where and why the rollout stopped, and the verdict."""
+    MD's own) and over the whole rollout, how far it ran, where and why it stopped, and
+    the verdict."""
     mass = np.asarray(system.mass)
     msd = mean_square_displacement(md.position)
     cage, cage_time = cage_size(md.time - md.time[0], msd, float(settings["cage_slope"]))
@@ -106,6 +107,9 @@ def rollout_summary(system, settings: dict, table, result, md, k: int, md_steps:
         window["md_total_energy"],
         window[["md_momentum_x", "md_momentum_y", "md_momentum_z"]].to_numpy(),
         window["md_kinetic_energy"], *drift_args)
+    e_drift_all, p_drift_all = energy_and_momentum_drift(
+        table["total_energy"], table[["momentum_x", "momentum_y", "momentum_z"]].to_numpy(),
+        table["kinetic_energy"], *drift_args)
     stopped = result.stop_reason is not None
     accurate = float(settings["accurate_below"])
     position_rmse, velocity_rmse = float(at["position_rmse"]), float(at["velocity_rmse"])
@@ -116,7 +120,8 @@ def rollout_summary(system, settings: dict, table, result, md, k: int, md_steps:
         "position_rmse_over_cage": position_rmse / cage,
         "velocity_rmse_over_scale": velocity_rmse / v_scale,
         "energy_drift_100": e_drift, "md_energy_drift_100": md_e_drift,
-        "momentum_drift_100": p_drift,
+        "momentum_drift_100": p_drift, "rolled_out_md_steps": int(table["md_step"].iloc[-1]),
+        "energy_drift_rollout": e_drift_all, "momentum_drift_rollout": p_drift_all,
         "stopped_at_md_step": None if not stopped else int(result.stopped_at) * k,
         "stop_reason": result.stop_reason or "",
         "verdict": ("unstable" if stopped else

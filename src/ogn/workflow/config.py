@@ -85,6 +85,24 @@ def sweep_block_problems(config: dict, validator) -> list[str]:
     return messages
 
 
+def system_training_problems(config: dict, validator) -> list[str]:
+    """Each ``systems.<s>.training`` checked as the ``training`` block it is merged over,
+    each problem named under its system's key."""
+    messages = []
+    for name, block in (config.get("systems") or {}).items():
+        overlay = block.get("training") if isinstance(block, dict) else None
+        if not overlay:
+            continue
+        merged = deep_update(config, {"training": overlay})
+        for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path)):
+            error = deepest_errors(error)
+            if error.absolute_path and error.absolute_path[0] == "training":
+                message = describe_error(error, prefix=("systems", name))
+                if message not in messages:
+                    messages.append(message)
+    return messages
+
+
 def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
     """Raise :class:`ConfigError` with one message per problem, each naming its key."""
     with open(schema_path) as handle:
@@ -98,6 +116,7 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
             messages.append(message)
     if not messages:
         messages.extend(sweep_block_problems(config, validator))
+        messages.extend(system_training_problems(config, validator))
     messages.extend(cross_key_problems(config) if not messages else [])
     if messages:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))

@@ -117,10 +117,21 @@ def model_block(config: dict, overrides: dict | None = None,
     return block
 
 
+MODEL_CHOICE_KEYS = ("model_options", "training")  # a system's model, not its physics
+
+
 def system_physics(config: dict, name: str) -> dict:
-    """``systems.<name>`` without its ``model_options``: what MD, pairs and evaluation read."""
+    """``systems.<name>`` without its ``model_options`` and ``training``: what MD, pairs and
+    evaluation read."""
     return {key: value for key, value in config["systems"][name].items()
-            if key != "model_options"}
+            if key not in MODEL_CHOICE_KEYS}
+
+
+def training_block(config: dict, system: str | None = None) -> dict:
+    """The ``training`` block of a system's figure models: ``training``, then
+    ``systems.<system>.training`` over it (e.g. a longer budget for a harder material)."""
+    own = dict(config["systems"][system].get("training") or {}) if system else {}
+    return {**config["training"], **own}
 
 
 def system_model_options(config: dict, system: str | None) -> dict:
