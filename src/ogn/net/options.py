@@ -4,7 +4,7 @@ network's shape and the training options, parsed here and nowhere else."""
 
 import numpy as np
 
-from ogn.net.structures import NetworkConfig
+from ogn.net.structures import EQUIVARIANT_DECODERS, LEARNED_FORCE_DECODERS, NetworkConfig
 
 ARCHITECTURES = ("paper", "extended")
 # every key of model.options at the value that reproduces the paper (an ablation variant
@@ -17,8 +17,6 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "three_body_channels": 8, "three_body_order": 2}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
-EQUIVARIANT_DECODERS = ("vector", "pair_force", "energy")  # invariant inputs, masses needed
-LEARNED_FORCE_DECODERS = ("pair_force", "energy")  # a force integrated in substeps
 
 
 def extended_options(model_config: dict) -> dict | None:

@@ -6,6 +6,9 @@ from typing import Any, NamedTuple
 
 Array = Any  # a jax or numpy array
 
+LEARNED_FORCE_DECODERS = ("pair_force", "energy")  # a force integrated in substeps
+EQUIVARIANT_DECODERS = ("vector", *LEARNED_FORCE_DECODERS)  # invariant inputs, masses needed
+
 
 class Graph(NamedTuple):
     """A padded directed graph (a pytree; fixed shapes for jit).
@@ -76,7 +79,7 @@ class NetworkConfig(NamedTuple):
     def learned_force(self) -> bool:
         """A learned force (pair force or energy gradient) integrated in substeps (no message
         passing read)."""
-        return self.decoder in ("pair_force", "energy")
+        return self.decoder in LEARNED_FORCE_DECODERS
 
     @property
     def step_family(self) -> str:
@@ -91,4 +94,4 @@ class NetworkConfig(NamedTuple):
     @property
     def equivariant(self) -> bool:
         """Rotation-invariant inputs and vector outputs (vector, pair-force, energy decoders)."""
-        return self.decoder in ("vector", "pair_force", "energy")
+        return self.decoder in EQUIVARIANT_DECODERS
