@@ -98,6 +98,25 @@ def rotated_outputs(simulator, configuration_seed, rotation_seed, params_seed,
     return outputs, rotation, velocity, species
 
 
+def assert_learned_force_laws(simulator, config, dtype, tolerance, dr_tolerance,
+                              dv_tolerance, min_force_motion):
+    """For a learned-force decoder with random parameters: sum_i m_i dv_i = 0 to
+    ``tolerance`` of the largest m dv, the force moves the atoms (dr - v k dt above
+    ``min_force_motion``), and a random rotation of the input rotates dr and dv to
+    ``dr_tolerance`` and ``dv_tolerance`` of their largest component."""
+    ((dr0, dv0), (dr1, dv1)), rotation, velocity, species = rotated_outputs(
+        simulator, 6, 7, 8, dtype)
+    mass = np.asarray(MASSES)[species]
+    scale = np.abs(mass[:, None] * dv0).max()
+    assert scale > 1e-3
+    assert np.abs(np.sum(mass[:, None] * dv0, axis=0)).max() < tolerance * scale
+    assert np.abs(dr0 - velocity * config.stride_time).max() > min_force_motion
+    np.testing.assert_allclose(dr0 @ rotation.T, dr1, rtol=0,
+                               atol=dr_tolerance * np.abs(dr0).max())
+    np.testing.assert_allclose(dv0 @ rotation.T, dv1, rtol=0,
+                               atol=dv_tolerance * np.abs(dv0).max())
+
+
 def test_vector_decoder_is_rotation_equivariant_without_augmentation():
     """Rotating the input by any rotation rotates dr and dv (not only the cube's 48)."""
     simulator, _ = vector_model(jnp.float64)
@@ -381,18 +400,9 @@ def test_pair_force_decoder_conserves_momentum_and_rotates(dtype, tolerance, dr_
     5e-13 and 6e-5 of their largest component (float32 draws other weights, with larger
     forces)."""
     simulator, config = pair_force_model(dtype)
-    ((dr0, dv0), (dr1, dv1)), rotation, velocity, species = rotated_outputs(
-        simulator, 6, 7, 8, dtype)
-    mass = np.asarray(MASSES)[species]
-    scale = np.abs(mass[:, None] * dv0).max()
-    assert scale > 1e-3
-    assert np.abs(np.sum(mass[:, None] * dv0, axis=0)).max() < tolerance * scale
-    drift = dr0 - velocity * config.stride_time  # the force's share of the motion: 1e-3 here
-    assert np.abs(drift).max() > 1e-4
-    np.testing.assert_allclose(dr0 @ rotation.T, dr1, rtol=0,
-                               atol=dr_tolerance * np.abs(dr0).max())
-    np.testing.assert_allclose(dv0 @ rotation.T, dv1, rtol=0,
-                               atol=dv_tolerance * np.abs(dv0).max())
+    # the force's share of the motion: 1e-3 here
+    assert_learned_force_laws(simulator, config, dtype, tolerance, dr_tolerance, dv_tolerance,
+                              min_force_motion=1e-4)
 
 
 def test_pair_force_integrator_is_md_with_the_true_force():
