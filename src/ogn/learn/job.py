@@ -6,10 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ogn.data.pairs import read_pairs, species_masses, stride_time
+from ogn.evaluate.metrics import shortest_pair_distances
 from ogn.learn.checkpoint import TrainState
 from ogn.learn.curriculum import train_with_curriculum
 from ogn.learn.loop import model_metadata, train
+from ogn.net.core import core_radii
 from ogn.net.energy import mean_neighbours
+from ogn.net.graph import spread_frames
 from ogn.net.modelfile import save_model
 from ogn.net.options import (
     architecture_label,
@@ -61,11 +64,22 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
         neighbours = mean_neighbours(train_pairs.position, train_pairs.box, cutoff)
         log(f"energy decoder: {neighbours:.2f} neighbours per atom within the three-body "
             f"cutoff {cutoff:g} (the moments' normalisation)")
+    radii = None
+    fraction = float(options.get("repulsive_core") or 0.0)
+    if fraction > 0:
+        shortest = shortest_pair_distances(spread_frames(train_pairs.position),
+                                           train_pairs.box, train_pairs.species,
+                                           len(species), graph_cutoff)
+        radii = core_radii(shortest, fraction)
+        log("repulsive core radii (shortest training distance x "
+            f"{fraction:g}): " + ", ".join(
+                f"{a}-{b} {radii[i][j]:.3f}" for i, a in enumerate(species)
+                for j, b in enumerate(species) if j >= i))
     network = network_config(model_block, int(layers), graph_cutoff=graph_cutoff,
                              species_masses=species_masses(train_pairs),
                              stride_steps=int(train_pairs.attrs["k"]),
                              stride_time=stride_time(train_pairs),
-                             three_body_neighbours=neighbours)
+                             three_body_neighbours=neighbours, core_radii=radii)
     simulator = make_simulator(network, len(species))
     log(f"model: {architecture_label(model_block)}, {layers} layers")
     paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,

@@ -6,6 +6,7 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 
+from ogn.net.core import core_force, edge_core_radii
 from ogn.net.layers import _gather, inverse_mean_degree
 from ogn.net.structures import Graph, NetworkConfig
 
@@ -112,7 +113,8 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     the stride is :func:`velocity_verlet_increments` (``config.substeps`` steps of
     ``config.stride_time / config.substeps``); the graph's edges are those at the start of the
     stride, their vectors follow the atoms (a pair entering the cutoff during the stride is
-    missed, at the envelope's zero).
+    missed, at the envelope's zero). With ``config.core_radii``, the fixed repulsion of
+    :mod:`ogn.net.core` is added below each species pair's core radius.
 
     Graph fields read: ``edges`` (E, 3) raw edge vectors r_j - r_i, ``nodes`` (N, n_species)
     one-hot species, ``velocity`` (N, 3) in the data's units, ``inverse_mass`` (N,) mean mass
@@ -121,7 +123,11 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     """
     n_nodes = graph.nodes.shape[0]
     real = graph.senders < n_nodes
-    pair_species = (_gather(graph.nodes, graph.senders) + _gather(graph.nodes, graph.receivers))
+    sender_species = _gather(graph.nodes, graph.senders)
+    receiver_species = _gather(graph.nodes, graph.receivers)
+    pair_species = sender_species + receiver_species
+    radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
+              if config.core_radii else None)
     sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
     force_mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name="pair_force")
 
@@ -135,6 +141,8 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
              pair_species], axis=-1)
         magnitude = (force_mlp(features)[:, 0]
                      * cosine_envelope(distance / config.radial_cutoff))
+        if radius is not None:
+            magnitude = magnitude + core_force(distance, radius)
         push = jnp.where(real, magnitude / distance, 0.0)[:, None] * vectors
         force = jax.ops.segment_sum(push, graph.senders, num_segments=n_nodes)
         return graph.force_scale * graph.inverse_mass[:, None] * force

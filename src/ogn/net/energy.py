@@ -26,8 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ogn.net.core import core_energy, edge_core_radii
 from ogn.net.decoders import cosine_envelope, radial_features, velocity_verlet_increments
-from ogn.net.graph import count_edges
+from ogn.net.graph import count_edges, spread_frames
 from ogn.net.layers import _gather
 from ogn.net.structures import Graph, NetworkConfig
 
@@ -81,7 +82,8 @@ def learned_energy(graph: Graph, config: NetworkConfig):
     reads the radial features at the three-body cutoff and the ordered species [s_i, s_j]
     (centre first) times that cutoff's envelope, divided by ``config.three_body_neighbours``
     (the data's mean number of neighbours within it, so that the moments are means and S is
-    of order one whatever the density).
+    of order one whatever the density). With ``config.core_radii``, phi gains the fixed
+    repulsive core of :mod:`ogn.net.core` below each species pair's core radius.
     """
     n_nodes, n_species = graph.nodes.shape
     species = graph.nodes
@@ -99,11 +101,16 @@ def learned_energy(graph: Graph, config: NetworkConfig):
         graph.edges.dtype,
         init=hk.initializers.TruncatedNormal(1.0 / config.three_body_channels))
     cutoff, cutoff3 = config.radial_cutoff, config.three_body_cutoff
+    radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
+              if config.core_radii else None)
 
     def pair_energy(distance):
         features = jnp.concatenate(
             [radial_features(distance, cutoff, config.radial_basis), pair_species], axis=-1)
-        return pair_mlp(features)[:, 0] * cosine_envelope(distance / cutoff)
+        energy = pair_mlp(features)[:, 0] * cosine_envelope(distance / cutoff)
+        if radius is not None:
+            energy = energy + core_energy(distance, radius, cutoff)
+        return energy
 
     def radial(distance):
         features = jnp.concatenate(
@@ -147,8 +154,6 @@ def mean_neighbours(positions, box, cutoff: float, frames: int = 16) -> float:
     """Mean number of neighbours per atom within ``cutoff`` over up to ``frames``
     configurations of ``positions`` (M, N, 3), evenly spaced: the energy decoder's moment
     normalisation (``NetworkConfig.three_body_neighbours``), fixed when training starts."""
-    positions = np.asarray(positions)
-    chosen = np.unique(np.linspace(0, len(positions) - 1, min(frames, len(positions))).astype(int))
-    n_atoms = positions.shape[1]
-    counts = [count_edges(positions[i], box, cutoff) / n_atoms for i in chosen]
+    sample = spread_frames(positions, frames)
+    counts = [count_edges(frame, box, cutoff) / sample.shape[1] for frame in sample]
     return max(float(np.mean(counts)), 1.0)

@@ -48,6 +48,15 @@ def count_edges(position, box, cutoff: float) -> int:
     return int(senders.size)
 
 
+def spread_frames(positions, frames: int = 16) -> np.ndarray:
+    """Up to ``frames`` evenly spaced configurations of ``positions`` (M, N, 3), first and last
+    included: the sample on which training-data statistics are measured once."""
+    positions = np.asarray(positions)
+    chosen = np.unique(np.linspace(0, len(positions) - 1,
+                                   min(frames, len(positions))).astype(int))
+    return positions[chosen]
+
+
 def edge_capacity_for(positions, box, cutoff: float, extra_fraction: float = 0.05) -> int:
     """A capacity that fits every configuration in ``positions`` (M, N, 3), with head room."""
     needed = max(count_edges(p, box, cutoff) for p in positions)

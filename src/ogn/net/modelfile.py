@@ -52,6 +52,7 @@ def network_config_of(metadata: dict) -> NetworkConfig:
     """The NetworkConfig recorded in a model file's metadata (JSON lists back to tuples)."""
     fields = dict(metadata["network"])
     fields["species_masses"] = tuple(fields.get("species_masses", ()))
+    fields["core_radii"] = tuple(tuple(row) for row in fields.get("core_radii", ()))
     return NetworkConfig(**fields)
 
 

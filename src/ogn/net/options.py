@@ -14,7 +14,8 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
-                 "three_body_channels": 8, "three_body_order": 2}
+                 "three_body_channels": 8, "three_body_order": 2,
+                 "repulsive_core": 0.0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 
@@ -36,7 +37,8 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                    graph_cutoff: float | None = None,
                    species_masses=None, stride_steps: int | None = None,
                    stride_time: float | None = None,
-                   three_body_neighbours: float | None = None) -> NetworkConfig:
+                   three_body_neighbours: float | None = None,
+                   core_radii: tuple | None = None) -> NetworkConfig:
     """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
 
     ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
@@ -45,7 +47,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     ``stride_time``, and take ceil(k / ``pair_force_substep``) velocity-Verlet substeps; the
     energy decoder divides its angular moments by ``three_body_neighbours``, the data's mean
     number of neighbours within the three-body cutoff: see
-    :func:`ogn.net.energy.mean_neighbours`).
+    :func:`ogn.net.energy.mean_neighbours`). ``model.options.repulsive_core`` > 0 needs
+    ``core_radii``, the (S, S) core radius of each species pair
+    (:func:`ogn.net.core.core_radii`).
     """
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
@@ -80,6 +84,12 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     if decoder == "energy":
         three_body = three_body_shape(options, float(graph_cutoff))
         three_body["three_body_neighbours"] = float(three_body_neighbours or 1.0)
+    core = ()
+    if float(options.get("repulsive_core") or 0.0) > 0:
+        if core_radii is None:
+            raise ValueError("model.options.repulsive_core needs the training data's shortest "
+                             "distance of each species pair (core_radii)")
+        core = tuple(tuple(float(r) for r in row) for row in core_radii)
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
@@ -93,7 +103,7 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                                          if decoder in EQUIVARIANT_DECODERS else ()),
                          relative_velocity_vectors=relative_velocity_vectors,
                          stride_time=float(stride_time) if substeps else 0.0,
-                         substeps=substeps, **three_body)
+                         substeps=substeps, core_radii=core, **three_body)
 
 
 def three_body_shape(options: dict, graph_cutoff: float) -> dict:
@@ -132,6 +142,15 @@ def option_conflicts(options: dict) -> list[str]:
         conflicts.append(f"model.options.curriculum_k1_fraction > 0 would train the {decoder} "
                          "decoder at k = 1, whose stride is part of the model: set "
                          "curriculum_k1_fraction to 0 for it")
+    core = float(options.get("repulsive_core") or 0.0)
+    if core and decoder not in LEARNED_FORCE_DECODERS:
+        conflicts.append(f"model.options.repulsive_core adds a repulsion to a learned force; the "
+                         f"{decoder} decoder has none: use decoder pair_force or energy, or set "
+                         "repulsive_core to 0")
+    if not 0.0 <= core < 1.0:
+        conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
+                         "species pair's shortest training distance below which the core "
+                         "repels: use a value in [0, 1) (e.g. 0.9; 0: no core)")
     return conflicts
 
 
@@ -157,6 +176,9 @@ def architecture_label(model_config: dict) -> str:
                      + f", {substep})")
     elif options.get("decoder", "node") != "node":
         parts.append(f"{options['decoder']} decoder")
+    if learned_force and float(options.get("repulsive_core") or 0.0) > 0:
+        parts.append(f"repulsive core below {float(options['repulsive_core']):g} of the "
+                     "shortest training distance")
     if options.get("relative_velocity_vectors"):
         parts.append("relative-velocity vectors")
     if options.get("time_reversal"):

@@ -53,7 +53,9 @@ class NetworkConfig(NamedTuple):
       pair and three-body terms (``three_body_channels`` radial channels within
       ``three_body_cutoff``, powers of cos(theta) up to ``three_body_order``, moments
       normalised by ``three_body_neighbours``, the training data's mean number of neighbours
-      within that cutoff) whose gradient is integrated like the pair force.
+      within that cutoff) whose gradient is integrated like the pair force;
+    * ``core_radii`` (learned-force decoders; ``model.options.repulsive_core``): per species
+      pair, the radius below which the fixed repulsion of :mod:`ogn.net.core` acts.
     """
 
     n_layers: int
@@ -74,6 +76,7 @@ class NetworkConfig(NamedTuple):
     three_body_channels: int = 0  # energy decoder: radial channels of the angular terms
     three_body_order: int = 0  # energy decoder: highest power of cos(theta)
     three_body_neighbours: float = 1.0  # energy decoder: moments divided by this
+    core_radii: tuple = ()  # learned-force decoders: (S, S) repulsive-core radii, length unit
 
     @property
     def learned_force(self) -> bool:
