@@ -11,7 +11,7 @@ is added to the learned force magnitude, in the decoder's force units (the veloc
 scale over the stride, so the learned force is of order one: at r = 0.9 r0 the core pushes
 ten times as hard). Its value and slope vanish at r0, so the force stays smooth; being
 central and a function of the distance, it keeps momentum exact and the motion conservative.
-r0 is a fraction (the option's value, e.g. 0.9) of the shortest distance of that species pair
+r0 is a fraction (the option's value, e.g. 0.95) of the shortest distance of that species pair
 in the training data, measured when training starts and recorded in the model file: with a
 fraction below one the core leaves the training data (almost) untouched.
 """

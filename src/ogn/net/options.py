@@ -150,7 +150,7 @@ def option_conflicts(options: dict) -> list[str]:
     if not 0.0 <= core < 1.0:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "
-                         "repels: use a value in [0, 1) (e.g. 0.9; 0: no core)")
+                         "repels: use a value in [0, 1) (e.g. 0.95; 0: no core)")
     return conflicts
 
 
