@@ -29,8 +29,13 @@ def core_radii(shortest: np.ndarray, fraction: float) -> tuple:
     :func:`ogn.evaluate.metrics.shortest_pair_distances` gives it (0 where the pair was never
     seen, ``inf`` there: no core)."""
     shortest = np.asarray(shortest, dtype=np.float64)
-    radii = float(fraction) * np.where(np.isfinite(shortest), shortest, 0.0)
-    return tuple(tuple(float(r) for r in row) for row in radii)
+    return radii_table(float(fraction) * np.where(np.isfinite(shortest), shortest, 0.0))
+
+
+def radii_table(rows) -> tuple:
+    """(S, S) radii (array, or lists as read back from a model file's JSON) as the tuple of
+    tuples of floats that NetworkConfig holds."""
+    return tuple(tuple(float(r) for r in row) for row in rows)
 
 
 def edge_core_radii(radii: tuple, sender_species, receiver_species):
@@ -40,11 +45,16 @@ def edge_core_radii(radii: tuple, sender_species, receiver_species):
     return jnp.einsum("es,st,et->e", sender_species, table, receiver_species)
 
 
+def _overlap(distance, radius):
+    """(r0 - r) / (CORE_WIDTH r0) where positive (else 0) and the width CORE_WIDTH r0."""
+    width = CORE_WIDTH * jnp.where(radius > 0, radius, 1.0)
+    return jnp.maximum(radius - distance, 0.0) / width, width
+
+
 def core_force(distance, radius):
     """(E,) the core's force magnitude (negative: repulsive) at ``distance`` for edges of core
     radius ``radius`` (0: no core)."""
-    width = CORE_WIDTH * jnp.where(radius > 0, radius, 1.0)
-    overlap = jnp.maximum(radius - distance, 0.0) / width
+    overlap, _ = _overlap(distance, radius)
     return -CORE_STRENGTH * overlap * overlap
 
 
@@ -53,6 +63,5 @@ def core_energy(distance, radius, length_unit: float):
     ``-length_unit dE/dr_i`` with E summed over both directions of every pair (the energy
     decoder's convention, ``length_unit`` its graph cutoff): ``length_unit d(2 e)/dr`` is
     :func:`core_force`, the magnitude along r_j - r_i, so both decoders feel one core."""
-    width = CORE_WIDTH * jnp.where(radius > 0, radius, 1.0)
-    overlap = jnp.maximum(radius - distance, 0.0) / width
+    overlap, width = _overlap(distance, radius)
     return CORE_STRENGTH * width * overlap ** 3 / (6.0 * length_unit)

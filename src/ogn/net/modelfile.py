@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ogn.data.atomic import atomic_path
+from ogn.net.core import radii_table
 from ogn.net.network import NetworkConfig
 from ogn.net.normalizer import Normalizer, RunningStats
 
@@ -52,7 +53,7 @@ def network_config_of(metadata: dict) -> NetworkConfig:
     """The NetworkConfig recorded in a model file's metadata (JSON lists back to tuples)."""
     fields = dict(metadata["network"])
     fields["species_masses"] = tuple(fields.get("species_masses", ()))
-    fields["core_radii"] = tuple(tuple(row) for row in fields.get("core_radii", ()))
+    fields["core_radii"] = radii_table(fields.get("core_radii", ()))
     return NetworkConfig(**fields)
 
 

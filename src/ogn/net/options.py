@@ -89,7 +89,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
         if core_radii is None:
             raise ValueError("model.options.repulsive_core needs the training data's shortest "
                              "distance of each species pair (core_radii)")
-        core = tuple(tuple(float(r) for r in row) for row in core_radii)
+        from ogn.net.core import radii_table  # JAX: planning imports this module without it
+
+        core = radii_table(core_radii)
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
