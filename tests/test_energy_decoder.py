@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from md_runs import paper_config
-from test_extended import MASSES, SMALL, assert_learned_force_laws
+from test_extended import MASSES, SMALL, assert_learned_force_laws, random_configuration
 from test_training import toy_pairs, training_config
 
 from ogn.md.neighbors import build_neighbor_list
@@ -28,10 +28,11 @@ ENERGY = {**SMALL, "architecture": "extended",
                       "three_body_order": 2}}
 
 
-def energy_model(dtype=jnp.float64, k=5, stride_time=0.025, **options):
+def energy_model(dtype=jnp.float64, k=5, stride_time=0.025, edge_fraction=None, **options):
     block = {**ENERGY, "options": {**ENERGY["options"], **options}}
     config = network_config(block, 2, graph_cutoff=2.0, species_masses=MASSES,
-                            stride_steps=k, stride_time=stride_time, three_body_neighbours=6.0)
+                            stride_steps=k, stride_time=stride_time, three_body_neighbours=6.0,
+                            three_body_edge_fraction=edge_fraction)
     return make_simulator(config, 2), config
 
 
@@ -166,16 +167,20 @@ def _identity_standardization():
                              for f in (jnp.zeros, jnp.ones)))
 
 
-def energy_error(substep):
+def energy_error(substep, pair_term="energy"):
     """(change of the conserved energy, change of the kinetic energy, dv) of one stride of
     40 MD steps in substeps of ``substep`` steps, random parameters, in the conserved
-    energy's units (``sum (m / m_mean) v^2 / 2 + force_scale rc E``)."""
+    energy's units (``sum (m / m_mean) v^2 / 2 + force_scale (rc E + V)``; V, the learned pair
+    force's potential, by Gauss-Legendre quadrature of the force from each edge's length to
+    the cutoff)."""
     import haiku as hk
 
+    from ogn.net.decoders import pair_force_magnitude
     from ogn.net.energy import learned_energy
     from ogn.net.simulator import network_graph, node_inputs
 
-    simulator, config = energy_model(k=40, stride_time=0.4, pair_force_substep=substep)
+    simulator, config = energy_model(k=40, stride_time=0.4, pair_force_substep=substep,
+                                     pair_term=pair_term)
     position, velocity, species, _ = _configuration()
     velocity = 0.05 * velocity
     box = np.full(3, 1000.0)
@@ -191,21 +196,42 @@ def energy_error(substep):
                           vectors, edges.senders, edges.receivers)
     energy = hk.without_apply_rng(hk.transform(
         lambda d: learned_energy(graph, config)(d))).apply
-    scale = float(graph.force_scale * config.radial_cutoff)
+    scale = float(graph.force_scale)
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+    magnitude = hk.without_apply_rng(hk.transform(
+        lambda r: pair_force_magnitude(graph, config)(r))).apply
+    real = np.asarray(edges.senders) < len(species)
+
+    def pair_potential(displacement):
+        """V = sum over directed edges of -(1/2) integral of f from the edge length to rc."""
+        if pair_term == "energy":
+            return 0.0
+        moved = (vectors + displacement[edges.receivers.clip(max=len(species) - 1)]
+                 - displacement[edges.senders.clip(max=len(species) - 1)])
+        length = jnp.where(real, jnp.linalg.norm(moved, axis=-1), config.radial_cutoff)
+        half = 0.5 * (config.radial_cutoff - length)
+        total = sum(w * magnitude(params, length + half * (1 + x))
+                    for x, w in zip(nodes, weights, strict=True))
+        return float(-0.5 * jnp.sum(jnp.where(real, half * total, 0.0)))
+
     relative_mass = (np.asarray(MASSES)[species] / np.mean(MASSES))[:, None]
     kinetic = 0.5 * np.sum(relative_mass * (np.asarray(velocity + dv) ** 2 - velocity ** 2))
-    potential = scale * float(energy(params, dr) - energy(params, jnp.zeros_like(dr)))
+    potential = scale * (config.radial_cutoff * float(energy(params, dr)
+                                                      - energy(params, jnp.zeros_like(dr)))
+                         + pair_potential(dr) - pair_potential(jnp.zeros_like(dr)))
     return kinetic + potential, kinetic, np.asarray(dv)
 
 
-def test_substeps_conserve_the_learned_energy():
+@pytest.mark.parametrize("pair_term", ["energy", "force"])
+def test_substeps_conserve_the_learned_energy(pair_term):
     """The motion conserves the learned energy as velocity Verlet does: the error falls as
-    the substep squared (one stride of 40 MD steps; measured: 20 substeps 2.4e-4 of the
-    kinetic energy's change of 21, 40 substeps 5.5e-5, ratio 4.35, and 80 substeps 1.4e-5),
-    which a force that is not a gradient would not do."""
-    coarse, kinetic, dv_coarse = energy_error(2.0)
-    fine, _, dv_fine = energy_error(1.0)
-    assert abs(kinetic) > 1.0
+    the substep squared (one stride of 40 MD steps; measured with the pair term an energy:
+    20 substeps 2.4e-4 of the kinetic energy's change of 21, 40 substeps 5.5e-5, ratio 4.35,
+    and 80 substeps 1.4e-5; as a force, whose potential comes by quadrature: 6.5e-5 and 1.6e-5
+    of a change of 0.55, ratio 4.0), which a force that is not a gradient would not do."""
+    coarse, kinetic, dv_coarse = energy_error(2.0, pair_term)
+    fine, _, dv_fine = energy_error(1.0, pair_term)
+    assert abs(kinetic) > 0.3
     assert abs(fine) < 2e-4 * abs(kinetic), (fine, kinetic)
     assert 3.5 < coarse / fine < 5.0, (coarse, fine)
     assert 0 < np.abs(dv_fine - dv_coarse).max() < 1e-2 * np.abs(dv_fine).max()
@@ -253,12 +279,68 @@ def test_energy_options_are_checked_and_recorded():
             config.three_body_neighbours, config.substeps) == (1.8, 4, 2, 6.0, 3)
     assert config.learned_force and config.equivariant
     assert network_config_of({"network": config._asdict()}) == config
+    assert config.pair_term == "force" and "pair force + three-body" in config.step_family
+    with pytest.raises(ValueError, match="pair_term"):
+        energy_model(pair_term="spline")
+    with pytest.raises(ValueError, match="three_body_edge_fraction"):
+        energy_model(edge_fraction=1.5)
+    # a model file written before these options: the pair term an energy, the graph's list
+    older = {key: value for key, value in config._asdict().items()
+             if key not in ("pair_term", "three_body_edge_fraction")}
+    older_config = network_config_of({"network": older})
+    assert (older_config.pair_term, older_config.three_body_edge_fraction) == ("energy", 1.0)
     default_cutoff = network_config({**ENERGY, "options": {**ENERGY["options"],
                                                            "three_body_cutoff": None}},
                                     2, graph_cutoff=2.0, species_masses=MASSES,
                                     stride_steps=5, stride_time=0.025)
     assert default_cutoff.three_body_cutoff == 2.0 and default_cutoff.three_body_neighbours == 1
     assert "three-body energy within 1.8" in architecture_label(ENERGY)
+
+
+@pytest.mark.parametrize("pair_term", ["energy", "force"])
+def test_the_three_body_edge_list_changes_nothing_but_the_cost(pair_term):
+    """The angular terms on their own edge list (0.70 of the graph's slots here, 0.68 holding
+    edges within the 1.8 three-body cutoff and its margin of this 2.0 graph) give the
+    increments of the graph's own list to rounding (measured 1.5e-16 of their scale); a list
+    too short for the edges within the cutoff gives NaN, which stops a rollout and a training
+    run, instead of dropping edges."""
+    position, velocity, species, box = random_configuration(2, n_atoms=64, side=5.0)
+    velocity = 0.5 * velocity  # no pair moves by the list's margin (0.09) over the stride
+    edges = build_edges(position, box, 2.0)
+    standard = _identity_standardization()
+    within = np.linalg.norm(np.asarray(edge_vectors(
+        jnp.asarray(position), jnp.asarray(box), edges.senders, edges.receivers)), axis=1)
+    share = np.sum(within[:edges.n_edges] < 1.8 * 1.05) / edges.capacity  # of the slots
+    assert 0.3 < share < 0.75, share
+    outputs = {}
+    fitting, short = share + 0.02, 0.9 * share
+    for fraction in (1.0, fitting, short):
+        simulator, config = energy_model(edge_fraction=fraction, pair_term=pair_term)
+        assert config.three_body_edge_fraction == fraction
+        params = simulator.init(jax.random.PRNGKey(1), len(species), edges.capacity,
+                                jnp.float64)
+        outputs[fraction] = np.concatenate(simulator.predict_increments(
+            params, standard, jnp.asarray(position), jnp.asarray(velocity), species,
+            jnp.asarray(box), edges.senders, edges.receivers), axis=1)
+    scale = np.abs(outputs[1.0]).max()
+    assert np.isfinite(outputs[1.0]).all() and scale > 0
+    np.testing.assert_allclose(outputs[fitting], outputs[1.0], rtol=0, atol=1e-13 * scale)
+    assert np.isnan(outputs[short]).all()
+
+
+def test_three_body_edge_fraction_is_measured_with_head_room():
+    """Diamond silicon: 4 of its 16 neighbours within 4.0 A lie within 3.0 A (and its 5 %
+    margin), so the list
+    holds 1.25 x 0.25 of the slots; a cutoff at the graph's, or a share of 0.8 and more,
+    keeps the graph's own list."""
+    from ogn.net.energy import three_body_capacity, three_body_edge_fraction
+
+    position, box = perturbed_diamond(0, amplitude=0.0)
+    frames = np.stack([position, position])
+    assert three_body_edge_fraction(frames, box, 3.0, 4.0) == pytest.approx(0.3125)
+    assert three_body_edge_fraction(frames, box, 4.0, 4.0) == 1.0
+    assert three_body_edge_fraction(frames, box, 3.0, 3.2) == 1.0
+    assert three_body_capacity(1000, 0.3125) == 320 and three_body_capacity(10, 1.0) == 10
 
 
 def test_mean_neighbours_counts_pairs_within_the_cutoff():

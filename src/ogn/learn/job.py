@@ -11,7 +11,7 @@ from ogn.learn.checkpoint import TrainState
 from ogn.learn.curriculum import train_with_curriculum
 from ogn.learn.loop import model_metadata, train
 from ogn.net.core import core_radii
-from ogn.net.energy import mean_neighbours
+from ogn.net.energy import mean_neighbours, three_body_edge_fraction
 from ogn.net.graph import spread_frames
 from ogn.net.modelfile import save_model
 from ogn.net.options import (
@@ -58,12 +58,15 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
     graph_cutoff = float(system_block["graph_cutoff"])
     recipe = training_recipe(model_block, training)
     options = extended_options(model_block) or {}
-    neighbours = None
+    neighbours = edge_fraction = None
     if options.get("decoder") == "energy":
         cutoff = three_body_shape(options, graph_cutoff)["three_body_cutoff"]
         neighbours = mean_neighbours(train_pairs.position, train_pairs.box, cutoff)
+        edge_fraction = three_body_edge_fraction(train_pairs.position, train_pairs.box, cutoff,
+                                                 graph_cutoff)
         log(f"energy decoder: {neighbours:.2f} neighbours per atom within the three-body "
-            f"cutoff {cutoff:g} (the moments' normalisation)")
+            f"cutoff {cutoff:g} (the moments' normalisation); its edge list holds "
+            f"{edge_fraction:.3g} of the graph's edge slots")
     radii = None
     fraction = float(options.get("repulsive_core") or 0.0)
     if fraction > 0:
@@ -79,7 +82,8 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
                              species_masses=species_masses(train_pairs),
                              stride_steps=int(train_pairs.attrs["k"]),
                              stride_time=stride_time(train_pairs),
-                             three_body_neighbours=neighbours, core_radii=radii)
+                             three_body_neighbours=neighbours,
+                             three_body_edge_fraction=edge_fraction, core_radii=radii)
     simulator = make_simulator(network, len(species))
     log(f"model: {architecture_label(model_block)}, {layers} layers")
     paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,

@@ -143,9 +143,8 @@ def starting_state(simulator, functions, train_pairs, test_pairs, settings: RunS
     rewritten to the rows the state holds."""
     fresh = initial_state(simulator, functions, train_pairs, graph_cutoff, settings.seed, start)
     net = simulator.network_config
-    shape = (f"learned pair force, {net.substeps} velocity-Verlet substeps per stride "
-             f"(message-passing layers unused)" if net.learned_force
-             else f"{net.n_layers} message-passing layers")
+    shape = (f"{net.step_family} (velocity Verlet; message-passing layers unused)"
+             if net.learned_force else f"{net.n_layers} message-passing layers")
     log(f"network: {shape}, "
         f"{parameter_count(fresh.params):,} parameters; {train_pairs.n_pairs} training pairs, "
         f"{test_pairs.n_pairs} test pairs, {train_pairs.n_atoms} atoms, batch "

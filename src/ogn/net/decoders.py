@@ -121,8 +121,44 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     / mass, ``force_scale`` (scalar). Inputs are rotation invariants: the output rotates with
     the input.
     """
+    forces = learned_pair_forces(graph, config)
+
+    def acceleration(displacement):
+        return graph.force_scale * graph.inverse_mass[:, None] * forces(displacement)
+
+    dr, dv = velocity_verlet_increments(acceleration, graph.velocity, config.stride_time,
+                                        config.substeps)
+    return jnp.concatenate([dr, dv], axis=-1)
+
+
+def learned_pair_forces(graph: Graph, config: NetworkConfig):
+    """``forces(displacement)`` (N, 3): the learned central pair forces on the graph's atoms
+    moved by ``displacement`` (N, 3) from where the graph was built, its edges kept (call
+    inside ``hk.transform``), in units of ``graph.force_scale``: on atom i, the sum over its
+    edges i -> j of ``f(|r_ij|) u_ij``, f of :func:`pair_force_magnitude`. Padding edges add
+    nothing."""
     n_nodes = graph.nodes.shape[0]
     real = graph.senders < n_nodes
+    magnitude = pair_force_magnitude(graph, config)
+
+    def forces(displacement):
+        vectors = (graph.edges + _gather(displacement, graph.receivers)
+                   - _gather(displacement, graph.senders))
+        squared = jnp.sum(vectors * vectors, axis=-1)
+        distance = jnp.sqrt(jnp.where(real, squared, 1.0))  # padding rows: a harmless 1
+        push = jnp.where(real, magnitude(distance) / distance, 0.0)[:, None] * vectors
+        return jax.ops.segment_sum(push, graph.senders, num_segments=n_nodes)
+
+    return forces
+
+
+def pair_force_magnitude(graph: Graph, config: NetworkConfig):
+    """``magnitude(distance)`` (E,): the learned pair force f per graph edge at the edge
+    lengths ``distance`` (E,) (call inside ``hk.transform``; positive f pulls the edge's
+    sender towards its receiver): the MLP ``pair_force`` (SiLU) of the radial features of the
+    distance at the graph cutoff and the pair's species counts (one-hot of i plus one-hot of
+    j, the same for i -> j and j -> i), times the cosine envelope, plus the fixed core of
+    :mod:`ogn.net.core` where ``config.core_radii`` are set."""
     sender_species = _gather(graph.nodes, graph.senders)
     receiver_species = _gather(graph.nodes, graph.receivers)
     pair_species = sender_species + receiver_species
@@ -131,22 +167,13 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
     force_mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name="pair_force")
 
-    def acceleration(displacement):
-        vectors = (graph.edges + _gather(displacement, graph.receivers)
-                   - _gather(displacement, graph.senders))
-        squared = jnp.sum(vectors * vectors, axis=-1)
-        distance = jnp.sqrt(jnp.where(real, squared, 1.0))  # padding rows: a harmless 1
+    def magnitude(distance):
         features = jnp.concatenate(
             [radial_features(distance, config.radial_cutoff, config.radial_basis),
              pair_species], axis=-1)
-        magnitude = (force_mlp(features)[:, 0]
-                     * cosine_envelope(distance / config.radial_cutoff))
+        value = force_mlp(features)[:, 0] * cosine_envelope(distance / config.radial_cutoff)
         if radius is not None:
-            magnitude = magnitude + core_force(distance, radius)
-        push = jnp.where(real, magnitude / distance, 0.0)[:, None] * vectors
-        force = jax.ops.segment_sum(push, graph.senders, num_segments=n_nodes)
-        return graph.force_scale * graph.inverse_mass[:, None] * force
+            value = value + core_force(distance, radius)
+        return value
 
-    dr, dv = velocity_verlet_increments(acceleration, graph.velocity, config.stride_time,
-                                        config.substeps)
-    return jnp.concatenate([dr, dv], axis=-1)
+    return magnitude

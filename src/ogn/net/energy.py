@@ -21,13 +21,20 @@ Stillinger-Weber is in this family exactly (one channel, order 2, R = exp(gamma 
 place of the learned terms and reproduce our SW energy and forces.
 """
 
+from typing import NamedTuple
+
 import haiku as hk
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ogn.net.core import core_energy, edge_core_radii
-from ogn.net.decoders import cosine_envelope, radial_features, velocity_verlet_increments
+from ogn.net.decoders import (
+    cosine_envelope,
+    learned_pair_forces,
+    radial_features,
+    velocity_verlet_increments,
+)
 from ogn.net.graph import count_edges, spread_frames
 from ogn.net.layers import _gather
 from ogn.net.structures import Graph, NetworkConfig
@@ -59,15 +66,79 @@ def moment_energy(vectors, senders, n_nodes: int, centre_species, pair_energy, r
     order + 1) are the angular coefficients of the centre atom's species, ``centre_species``
     (N, n_species) one-hot. Padding edges add nothing, and their gradients are zero.
     """
+    distance, _ = _edge_geometry(vectors, senders, n_nodes)
+    pair = jnp.sum(jnp.where(senders < n_nodes, pair_energy(distance), 0.0))
+    return pair + angular_energy(vectors, senders, n_nodes, centre_species, radial, weights,
+                                 order)
+
+
+def angular_energy(vectors, senders, n_nodes: int, centre_species, radial, weights,
+                   order: int):
+    """The three-body part of :func:`moment_energy`: ``sum_i sum_c sum_l w S`` (scalar)."""
+    distance, unit = _edge_geometry(vectors, senders, n_nodes)
+    channels = jnp.where((senders < n_nodes)[:, None], radial(distance), 0.0)
+    invariants = angular_invariants(channels, unit, senders, n_nodes, order)
+    per_atom = jnp.einsum("ns,scl->ncl", centre_species, weights)
+    return jnp.sum(per_atom * invariants)
+
+
+def _edge_geometry(vectors, senders, n_nodes: int):
+    """(distance (E,), unit vector (E, 3)) per edge; padding rows: distance 1, unit 0."""
     real = senders < n_nodes
     squared = jnp.sum(vectors * vectors, axis=-1)
     distance = jnp.sqrt(jnp.where(real, squared, 1.0))  # padding rows: a harmless 1
     unit = jnp.where(real[:, None], vectors / distance[:, None], 0.0)
-    pair = jnp.sum(jnp.where(real, pair_energy(distance), 0.0))
-    channels = jnp.where(real[:, None], radial(distance), 0.0)
-    invariants = angular_invariants(channels, unit, senders, n_nodes, order)
-    per_atom = jnp.einsum("ns,scl->ncl", centre_species, weights)
-    return pair + jnp.sum(per_atom * invariants)
+    return distance, unit
+
+
+# the three-body list holds the edges within (1 + this) x the three-body cutoff at the
+# stride's start, so that a pair moving inside the cutoff during the stride is kept (at
+# 5 A: 0.25 A, several times what a pair's distance changes over a stride of 10 fs at
+# 1500 K)
+THREE_BODY_MARGIN = 0.05
+
+
+class ThreeBodyEdges(NamedTuple):
+    """The edges the angular terms read: those of the graph within the three-body cutoff
+    and its margin at the stride's start (padded with the index N), and whether more were
+    there than fit."""
+
+    senders: jnp.ndarray
+    receivers: jnp.ndarray
+    vectors: jnp.ndarray
+    overflow: jnp.ndarray  # () bool
+
+
+def three_body_capacity(n_edges: int, fraction: float) -> int:
+    """Slots of the three-body edge list for a graph of ``n_edges`` slots: ``fraction`` of
+    them, rounded up to a multiple of 8 (all of them at a fraction of 1)."""
+    return min(int(n_edges), 8 * int(np.ceil(float(fraction) * int(n_edges) / 8)))
+
+
+def three_body_edges(graph: Graph, config: NetworkConfig) -> ThreeBodyEdges:
+    """The graph's edges within ``config.three_body_cutoff`` x (1 + :data:`THREE_BODY_MARGIN`),
+    gathered into a list of
+    :func:`three_body_capacity` slots (``config.three_body_edge_fraction`` of the graph's), so
+    that the angular terms cost what their own neighbours cost and not what the graph's do (at
+    5 A in an 8 A graph, a quarter). At a fraction of 1 the list is the graph's own, the
+    angular terms then masked by their envelope. Like the graph's, the list is that of the
+    stride's start: a pair moving from beyond the margin to inside the cutoff during the
+    stride is missed, at the envelope's zero. ``overflow`` is set when more edges lie within the cutoff than the list holds;
+    :func:`energy_increments` then returns NaN, which stops a rollout and a training run."""
+    n_nodes = graph.nodes.shape[0]
+    n_edges = graph.senders.shape[0]
+    capacity = three_body_capacity(n_edges, config.three_body_edge_fraction)
+    if capacity >= n_edges:
+        return ThreeBodyEdges(graph.senders, graph.receivers, graph.edges, jnp.asarray(False))
+    cutoff = config.three_body_cutoff * (1.0 + THREE_BODY_MARGIN)
+    squared = jnp.sum(graph.edges * graph.edges, axis=-1)
+    within = (graph.senders < n_nodes) & (squared < cutoff * cutoff)
+    (chosen,) = jnp.nonzero(within, size=capacity, fill_value=n_edges)
+    return ThreeBodyEdges(
+        senders=jnp.take(graph.senders, chosen, mode="fill", fill_value=n_nodes),
+        receivers=jnp.take(graph.receivers, chosen, mode="fill", fill_value=n_nodes),
+        vectors=jnp.take(graph.edges, chosen, axis=0, mode="fill", fill_value=0.0),
+        overflow=jnp.sum(within) > capacity)
 
 
 def learned_energy(graph: Graph, config: NetworkConfig):
@@ -75,24 +146,29 @@ def learned_energy(graph: Graph, config: NetworkConfig):
     by ``displacement`` (N, 3, the data's length unit) from where the graph was built, its
     edges kept (call inside ``hk.transform``). The potential energy in the data's units is
     ``graph.force_scale x config.radial_cutoff x energy`` per mean atomic mass: see
-    :func:`energy_increments`.
+    :func:`energy_increments`. With ``config.pair_term = "force"`` the pair term is a learned
+    force (:func:`ogn.net.decoders.learned_pair_forces`), not part of this energy.
 
     Per edge, phi reads the radial features of the distance (graph cutoff) and the pair's
     species counts (symmetric in i and j) times the cosine envelope of the graph cutoff; R_c
     reads the radial features at the three-body cutoff and the ordered species [s_i, s_j]
     (centre first) times that cutoff's envelope, divided by ``config.three_body_neighbours``
     (the data's mean number of neighbours within it, so that the moments are means and S is
-    of order one whatever the density). With ``config.core_radii``, phi gains the fixed
-    repulsive core of :mod:`ogn.net.core` below each species pair's core radius.
+    of order one whatever the density), on the edges of :func:`three_body_edges`. With
+    ``config.core_radii``, phi gains the fixed repulsive core of :mod:`ogn.net.core` below
+    each species pair's core radius.
     """
+    return _energy_parts(graph, config)[0]
+
+
+def _energy_parts(graph: Graph, config: NetworkConfig):
+    """(energy(displacement), the three-body list's overflow flag) of :func:`learned_energy`."""
     n_nodes, n_species = graph.nodes.shape
     species = graph.nodes
-    sender_species = _gather(species, graph.senders)
-    receiver_species = _gather(species, graph.receivers)
-    pair_species = sender_species + receiver_species
-    ordered_species = jnp.concatenate([sender_species, receiver_species], axis=-1)
+    triplets = three_body_edges(graph, config)
+    ordered_species = jnp.concatenate([_gather(species, triplets.senders),
+                                       _gather(species, triplets.receivers)], axis=-1)
     hidden = [config.hidden_size] * (config.mlp_hidden_layers + 1)
-    pair_mlp = hk.nets.MLP(hidden + [1], activation=jax.nn.silu, name="pair_energy")
     radial_mlp = hk.nets.MLP(hidden + [config.three_body_channels], activation=jax.nn.silu,
                              name="three_body_radial")
     order = config.three_body_order
@@ -101,16 +177,6 @@ def learned_energy(graph: Graph, config: NetworkConfig):
         graph.edges.dtype,
         init=hk.initializers.TruncatedNormal(1.0 / config.three_body_channels))
     cutoff, cutoff3 = config.radial_cutoff, config.three_body_cutoff
-    radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
-              if config.core_radii else None)
-
-    def pair_energy(distance):
-        features = jnp.concatenate(
-            [radial_features(distance, cutoff, config.radial_basis), pair_species], axis=-1)
-        energy = pair_mlp(features)[:, 0] * cosine_envelope(distance / cutoff)
-        if radius is not None:
-            energy = energy + core_energy(distance, radius, cutoff)
-        return energy
 
     def radial(distance):
         features = jnp.concatenate(
@@ -119,35 +185,67 @@ def learned_energy(graph: Graph, config: NetworkConfig):
         envelope = cosine_envelope(distance / cutoff3) / config.three_body_neighbours
         return radial_mlp(features) * envelope[:, None]
 
-    def energy(displacement):
+    def angular(displacement):
+        vectors = (triplets.vectors + _gather(displacement, triplets.receivers)
+                   - _gather(displacement, triplets.senders))
+        return angular_energy(vectors, triplets.senders, n_nodes, species, radial, weights,
+                              order)
+
+    if config.pair_term == "force":
+        return angular, triplets.overflow
+    sender_species = _gather(species, graph.senders)
+    receiver_species = _gather(species, graph.receivers)
+    pair_species = sender_species + receiver_species
+    pair_mlp = hk.nets.MLP(hidden + [1], activation=jax.nn.silu, name="pair_energy")
+    radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
+              if config.core_radii else None)
+    real = graph.senders < n_nodes
+
+    def pair(displacement):
         vectors = (graph.edges + _gather(displacement, graph.receivers)
                    - _gather(displacement, graph.senders))
-        return moment_energy(vectors, graph.senders, n_nodes, species, pair_energy, radial,
-                             weights, order)
+        distance, _ = _edge_geometry(vectors, graph.senders, n_nodes)
+        features = jnp.concatenate(
+            [radial_features(distance, cutoff, config.radial_basis), pair_species], axis=-1)
+        energy = pair_mlp(features)[:, 0] * cosine_envelope(distance / cutoff)
+        if radius is not None:
+            energy = energy + core_energy(distance, radius, cutoff)
+        return jnp.sum(jnp.where(real, energy, 0.0))
 
-    return energy
+    return (lambda displacement: pair(displacement) + angular(displacement)), triplets.overflow
 
 
 def energy_increments(graph: Graph, config: NetworkConfig):
     """``[dr, dv]`` (N, 6) of the learned energy's motion over the stride.
 
-    The acceleration of atom i is ``graph.force_scale x (m_mean / m_i) x (-rc dE/dr_i)``
-    (rc the graph cutoff): the gradient by lengths in units of rc makes the force the
-    velocity change's scale over the stride times a number of order one at initialisation,
-    and ``sum_i (m_i / m_mean) v_i^2 / 2 + force_scale rc E`` is the conserved energy of the
-    motion. Graph fields read as by :func:`ogn.net.decoders.pair_force_increments`; the
-    motion is :func:`ogn.net.decoders.velocity_verlet_increments` with ``config.substeps``
-    steps, the edges those of the stride's start.
+    The acceleration of atom i is ``graph.force_scale x (m_mean / m_i) x F_i``, with
+    ``F_i = -rc dE/dr_i`` (rc the graph cutoff) for the learned energy E, plus, with
+    ``config.pair_term = "force"``, the learned central pair force of
+    :func:`ogn.net.decoders.learned_pair_forces`. The gradient by lengths in units of rc makes
+    the force the velocity change's scale over the stride times a number of order one at
+    initialisation, and ``sum_i (m_i / m_mean) v_i^2 / 2 + force_scale (rc E + V)`` is the
+    conserved energy of the motion (V the pair force's potential, zero at the cutoff). A
+    pair force is a gradient too, so the motion conserves energy either way; as a force, its
+    training differentiates the network once less, which costs about half as much. Graph
+    fields read as by :func:`ogn.net.decoders.pair_force_increments`; the motion is
+    :func:`ogn.net.decoders.velocity_verlet_increments` with ``config.substeps`` steps, the
+    edges those of the stride's start. NaN when the three-body list overflows
+    (:func:`three_body_edges`).
     """
-    gradient = hk.grad(learned_energy(graph, config))
+    energy, overflow = _energy_parts(graph, config)
+    gradient = hk.grad(energy)
+    pair_forces = (learned_pair_forces(graph, config) if config.pair_term == "force"
+                   else None)
 
     def acceleration(displacement):
         force = -config.radial_cutoff * gradient(displacement)
+        if pair_forces is not None:
+            force = force + pair_forces(displacement)
         return graph.force_scale * graph.inverse_mass[:, None] * force
 
     dr, dv = velocity_verlet_increments(acceleration, graph.velocity, config.stride_time,
                                         config.substeps)
-    return jnp.concatenate([dr, dv], axis=-1)
+    return jnp.where(overflow, jnp.nan, jnp.concatenate([dr, dv], axis=-1))
 
 
 def mean_neighbours(positions, box, cutoff: float, frames: int = 16) -> float:
@@ -157,3 +255,20 @@ def mean_neighbours(positions, box, cutoff: float, frames: int = 16) -> float:
     sample = spread_frames(positions, frames)
     counts = [count_edges(frame, box, cutoff) / sample.shape[1] for frame in sample]
     return max(float(np.mean(counts)), 1.0)
+
+
+def three_body_edge_fraction(positions, box, three_body_cutoff: float, graph_cutoff: float,
+                             frames: int = 16, head_room: float = 1.25) -> float:
+    """The share of the graph's edges that the three-body list holds
+    (``NetworkConfig.three_body_edge_fraction``): the largest ratio of pairs within
+    ``three_body_cutoff`` to pairs within ``graph_cutoff`` over up to ``frames``
+    configurations of ``positions`` (M, N, 3), times ``head_room`` for configurations denser
+    at short range than any of them; 1 (the graph's own list) when that reaches 0.8, where a
+    separate list saves little. Fixed when training starts, recorded in the model file."""
+    if three_body_cutoff >= graph_cutoff:
+        return 1.0
+    sample = spread_frames(positions, frames)
+    reach = three_body_cutoff * (1.0 + THREE_BODY_MARGIN)
+    ratio = max(count_edges(frame, box, reach) / max(count_edges(frame, box, graph_cutoff), 1) for frame in sample)
+    fraction = head_room * ratio
+    return 1.0 if fraction >= 0.8 else round(float(fraction), 4)

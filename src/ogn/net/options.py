@@ -14,10 +14,11 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "loss_weights": {"dr": 1.0, "dv": 1.0}, "curriculum_k1_fraction": 0.0,
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
-                 "three_body_channels": 8, "three_body_order": 2,
+                 "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
                  "repulsive_core": 0.0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
+PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
 
 
 def extended_options(model_config: dict) -> dict | None:
@@ -38,6 +39,7 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                    species_masses=None, stride_steps: int | None = None,
                    stride_time: float | None = None,
                    three_body_neighbours: float | None = None,
+                   three_body_edge_fraction: float | None = None,
                    core_radii: tuple | None = None) -> NetworkConfig:
     """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
 
@@ -47,7 +49,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     ``stride_time``, and take ceil(k / ``pair_force_substep``) velocity-Verlet substeps; the
     energy decoder divides its angular moments by ``three_body_neighbours``, the data's mean
     number of neighbours within the three-body cutoff: see
-    :func:`ogn.net.energy.mean_neighbours`). ``model.options.repulsive_core`` > 0 needs
+    :func:`ogn.net.energy.mean_neighbours`, and its angular terms read
+    ``three_body_edge_fraction`` of the graph's edge slots, default 1: see
+    :func:`ogn.net.energy.three_body_edge_fraction`). ``model.options.repulsive_core`` > 0 needs
     ``core_radii``, the (S, S) core radius of each species pair
     (:func:`ogn.net.core.core_radii`).
     """
@@ -84,6 +88,11 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     if decoder == "energy":
         three_body = three_body_shape(options, float(graph_cutoff))
         three_body["three_body_neighbours"] = float(three_body_neighbours or 1.0)
+        fraction = float(three_body_edge_fraction or 1.0)
+        if not 0 < fraction <= 1:
+            raise ValueError(f"three_body_edge_fraction = {fraction:g}: the three-body edge "
+                             "list's share of the graph's edge slots lies in (0, 1]")
+        three_body["three_body_edge_fraction"] = fraction
     core = ()
     if float(options.get("repulsive_core") or 0.0) > 0:
         if core_radii is None:
@@ -109,8 +118,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
 
 
 def three_body_shape(options: dict, graph_cutoff: float) -> dict:
-    """The energy decoder's angular terms from ``model.options``: cutoff (null: the graph
-    cutoff; at most that, since only graph edges are seen), channels and order."""
+    """The energy decoder's terms from ``model.options``: the angular terms' cutoff (null: the
+    graph cutoff; at most that, since only graph edges are seen), channels and order, and
+    the pair term (a force or an energy)."""
     cutoff = options.get("three_body_cutoff")
     cutoff = graph_cutoff if cutoff is None else float(cutoff)
     if not 0 < cutoff <= graph_cutoff * (1 + 1e-12):
@@ -123,8 +133,13 @@ def three_body_shape(options: dict, graph_cutoff: float) -> dict:
         raise ValueError(f"model.options.three_body_channels = {channels} and three_body_order "
                          f"= {order}: use at least one channel and an order from 0 to 4 (2 "
                          "holds Stillinger-Weber's (cos theta + 1/3)^2)")
+    pair_term = str(options.get("pair_term", "force"))
+    if pair_term not in PAIR_TERMS:
+        raise ValueError(f"model.options.pair_term = {pair_term!r}; use force (a learned "
+                         "central pair force: half the training cost) or energy (the "
+                         "gradient of a learned pair energy)")
     return {"three_body_cutoff": cutoff, "three_body_channels": channels,
-            "three_body_order": order}
+            "three_body_order": order, "pair_term": pair_term}
 
 
 def option_conflicts(options: dict) -> list[str]:
@@ -173,7 +188,9 @@ def architecture_label(model_config: dict) -> str:
         parts.append(f"pair-force decoder (learned central pair force, {substep})")
     elif decoder == "energy":
         cutoff = options.get("three_body_cutoff")
-        parts.append("energy decoder (learned pair and three-body energy"
+        pair = ("pair energy" if options.get("pair_term", "force") == "energy"
+                else "pair force")
+        parts.append(f"energy decoder (learned {pair} and three-body energy"
                      + (f" within {float(cutoff):g}" if cutoff is not None else "")
                      + f", {substep})")
     elif options.get("decoder", "node") != "node":

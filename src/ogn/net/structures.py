@@ -53,7 +53,10 @@ class NetworkConfig(NamedTuple):
       pair and three-body terms (``three_body_channels`` radial channels within
       ``three_body_cutoff``, powers of cos(theta) up to ``three_body_order``, moments
       normalised by ``three_body_neighbours``, the training data's mean number of neighbours
-      within that cutoff) whose gradient is integrated like the pair force;
+      within that cutoff) whose gradient is integrated like the pair force. Its pair term is
+      an energy (``pair_term = "energy"``) or a learned central force (``"force"``), and its
+      angular terms read a sub-list of the edges, ``three_body_edge_fraction`` of the graph's
+      slots (1: the graph's own list);
     * ``core_radii`` (learned-force decoders; ``model.options.repulsive_core``): per species
       pair, the radius below which the fixed repulsion of :mod:`ogn.net.core` acts.
     """
@@ -76,6 +79,10 @@ class NetworkConfig(NamedTuple):
     three_body_channels: int = 0  # energy decoder: radial channels of the angular terms
     three_body_order: int = 0  # energy decoder: highest power of cos(theta)
     three_body_neighbours: float = 1.0  # energy decoder: moments divided by this
+    # energy decoder: the pair term as an energy (model files written before the option) or
+    # a force; the three-body edge list's share of the graph's edge slots
+    pair_term: str = "energy"
+    three_body_edge_fraction: float = 1.0
     core_radii: tuple = ()  # learned-force decoders: (S, S) repulsive-core radii, length unit
 
     @property
@@ -92,6 +99,8 @@ class NetworkConfig(NamedTuple):
                     "pair_force": "learned pair force",
                     "energy": "learned pair + three-body energy"}
         family = families.get(self.decoder, self.decoder)
+        if self.decoder == "energy" and self.pair_term == "force":
+            family = "learned pair force + three-body energy"
         return f"{family}, {self.substeps} substeps" if self.learned_force else family
 
     @property
