@@ -1,9 +1,11 @@
 """The command line: ``ogn simulate`` runs a trained model on your own configuration,
-``ogn info`` says what a model file is.
+``ogn info`` says what a model file is, ``ogn tabulate`` turns a learned force's MLPs into
+tables.
 
     ogn simulate results/models/lj/L2_k5/model.npz data.lj --types A B --steps 1000 \\
         --out lj.h5 --every 10
     ogn info results/models/lj/L2_k5/model.npz
+    ogn tabulate results/models/si/L2_k10/model.npz si_tabulated.npz --points 1024
 
 Every problem with the inputs (species, velocities, box, model format, an existing output)
 is reported in one message before anything is computed or written.
@@ -65,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Print a model file's system, species, units, "
                                "stride, step family, training and measured accuracy.")
     info.add_argument("model", help="model file (model.npz)")
+    tabulate = commands.add_parser(
+        "tabulate", help="write a learned force's model file with its MLPs as tables",
+        description="Write OUT: the model file MODEL (decoder pair_force, or energy with "
+        "pair_term force) with its learned functions of distance as cubic Hermite tables of "
+        "--points samples, which cost per edge what a tabulated potential costs. Its "
+        "accuracy is that of a new model: roll it out before using it.")
+    tabulate.add_argument("model", help="model file (model.npz)")
+    tabulate.add_argument("out", help="the tabulated model file to write (.npz)")
+    tabulate.add_argument("--points", type=int, default=1024,
+                          help="samples per function, from 0 to its cutoff (default 1024)")
+    tabulate.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     return parser
 
 
@@ -73,12 +86,36 @@ def main(argv=None) -> int:
     try:
         if args.command == "info":
             print(model_description(args.model))
+        elif args.command == "tabulate":
+            tabulate_command(args)
         else:
             simulate_command(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"ogn {args.command}: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def tabulate_command(args) -> None:
+    """``ogn tabulate``: MODEL's learned functions as tables, written to OUT."""
+    if Path(args.out).exists() and not args.force:
+        raise ValueError(f"{args.out} exists: choose another name, or pass --force")
+    if Path(args.out).resolve() == Path(args.model).resolve():
+        raise ValueError("OUT is MODEL itself: write the tabulated model to another file")
+    from ogn.net.modelfile import load_model, network_config_of, save_model
+    from ogn.net.tables import tabulated_model
+
+    saved = load_model(args.model)
+    config = network_config_of(saved.metadata)
+    if config.tabulated:
+        raise ValueError(f"{args.model} is tabulated already ({config.tabulated} points)")
+    table_config, params = tabulated_model(config, saved.params,
+                                           int(saved.metadata["n_species"]), args.points)
+    metadata = {**saved.metadata, "network": table_config._asdict(),
+                "tabulated_from": str(args.model)}
+    save_model(args.out, params, saved.normalizer, metadata)
+    say(f"{args.out}: {args.model} with its learned functions as tables of {args.points} "
+        "points")
 
 
 def say(message: str) -> None:

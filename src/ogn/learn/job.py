@@ -94,9 +94,33 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
                                       recipe, **paths)
     else:
         state = train(simulator, train_pairs, test_pairs, recipe, **paths)
-    metadata = model_metadata(simulator, state, train_pairs, test_pairs, model_block, recipe,
+    params, written = state.params, simulator
+    points = int(options.get("tabulate") or 0)
+    if points:
+        params, written = tabulated(simulator, state, test_pairs, graph_cutoff, points, log)
+    metadata = model_metadata(written, state, train_pairs, test_pairs, model_block, recipe,
                               graph_cutoff, system_config=system_block)
-    save_model(model_path, state.params, state.normalizer, metadata)
+    save_model(model_path, params, state.normalizer, metadata)
     log(f"model written to {model_path} after {state.step} steps "
         f"({state.seconds / 3600:.2f} h of training)")
     return state
+
+
+def tabulated(simulator, state: TrainState, test_pairs, graph_cutoff: float, points: int,
+              log: Callable):
+    """(params, simulator) of the trained model with its learned functions of distance as
+    tables of ``points`` samples (:mod:`ogn.net.tables`), the test loss of both forms logged."""
+    from ogn.learn.steps import make_eval_loss, mean_test_loss, prepare_test_set
+    from ogn.net.normalizer import standardization
+    from ogn.net.tables import tabulated_model
+
+    config, params = tabulated_model(simulator.network_config, state.params,
+                                     simulator.n_species, points)
+    table_simulator = make_simulator(config, simulator.n_species)
+    test_set = prepare_test_set(test_pairs, graph_cutoff, simulator.n_species)
+    standard = standardization(state.normalizer)
+    losses = [mean_test_loss(make_eval_loss(s), p, standard, test_set)
+              for s, p in ((simulator, state.params), (table_simulator, params))]
+    log(f"learned functions tabulated on {points} points: test loss {losses[1]:.5g} "
+        f"(the MLPs: {losses[0]:.5g}); the model file holds the tables")
+    return params, table_simulator

@@ -158,20 +158,34 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
     sender towards its receiver): the MLP ``pair_force`` (SiLU) of the radial features of the
     distance at the graph cutoff and the pair's species counts (one-hot of i plus one-hot of
     j, the same for i -> j and j -> i), times the cosine envelope, plus the fixed core of
-    :mod:`ogn.net.core` where ``config.core_radii`` are set."""
+    :mod:`ogn.net.core` where ``config.core_radii`` are set. With ``config.tabulated``, f is
+    the table of :mod:`ogn.net.tables` instead of the MLP."""
     sender_species = _gather(graph.nodes, graph.senders)
     receiver_species = _gather(graph.nodes, graph.receivers)
     pair_species = sender_species + receiver_species
     radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
               if config.core_radii else None)
-    sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
-    force_mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name="pair_force")
+    if config.tabulated:  # the trained function as a table (ogn.net.tables)
+        from ogn.net.tables import PAIR_TABLE, hermite, species_pair_index, table_parameter
+
+        table = table_parameter(PAIR_TABLE, graph.nodes.shape[-1], config.tabulated, 1,
+                                graph.edges.dtype)
+        pair = species_pair_index(sender_species, receiver_species)
+
+        def learned(distance):
+            return hermite(table, pair, distance, config.radial_cutoff)[:, 0]
+    else:
+        sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
+        force_mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name="pair_force")
+
+        def learned(distance):
+            features = jnp.concatenate(
+                [radial_features(distance, config.radial_cutoff, config.radial_basis),
+                 pair_species], axis=-1)
+            return force_mlp(features)[:, 0] * cosine_envelope(distance / config.radial_cutoff)
 
     def magnitude(distance):
-        features = jnp.concatenate(
-            [radial_features(distance, config.radial_cutoff, config.radial_basis),
-             pair_species], axis=-1)
-        value = force_mlp(features)[:, 0] * cosine_envelope(distance / config.radial_cutoff)
+        value = learned(distance)
         if radius is not None:
             value = value + core_force(distance, radius)
         return value

@@ -161,6 +161,37 @@ def learned_energy(graph: Graph, config: NetworkConfig):
     return _energy_parts(graph, config)[0]
 
 
+def three_body_radial(config: NetworkConfig, ordered_species):
+    """``radial(distance)`` (E, C): the three-body radial channels R_c per edge at the edge
+    lengths ``distance`` (E,), for the edges' ordered species ``ordered_species`` (E, 2 S),
+    centre first (call inside ``hk.transform``): the MLP ``three_body_radial`` (SiLU) of the
+    radial features at the three-body cutoff and the species, times that cutoff's envelope,
+    over ``config.three_body_neighbours``; with ``config.tabulated``, the table of
+    :mod:`ogn.net.tables`."""
+    cutoff3 = config.three_body_cutoff
+    if config.tabulated:
+        from ogn.net.tables import RADIAL_TABLE, hermite, species_pair_index, table_parameter
+
+        n_species = ordered_species.shape[-1] // 2
+        table = table_parameter(RADIAL_TABLE, n_species, config.tabulated,
+                                config.three_body_channels, ordered_species.dtype)
+        pair = species_pair_index(ordered_species[:, :n_species],
+                                  ordered_species[:, n_species:])
+        return lambda distance: hermite(table, pair, distance, cutoff3)
+    hidden = [config.hidden_size] * (config.mlp_hidden_layers + 1)
+    radial_mlp = hk.nets.MLP(hidden + [config.three_body_channels], activation=jax.nn.silu,
+                             name="three_body_radial")
+
+    def radial(distance):
+        features = jnp.concatenate(
+            [radial_features(distance, cutoff3, config.radial_basis), ordered_species],
+            axis=-1)
+        envelope = cosine_envelope(distance / cutoff3) / config.three_body_neighbours
+        return radial_mlp(features) * envelope[:, None]
+
+    return radial
+
+
 def _energy_parts(graph: Graph, config: NetworkConfig):
     """(energy(displacement), the three-body list's overflow flag) of :func:`learned_energy`."""
     n_nodes, n_species = graph.nodes.shape
@@ -169,21 +200,13 @@ def _energy_parts(graph: Graph, config: NetworkConfig):
     ordered_species = jnp.concatenate([_gather(species, triplets.senders),
                                        _gather(species, triplets.receivers)], axis=-1)
     hidden = [config.hidden_size] * (config.mlp_hidden_layers + 1)
-    radial_mlp = hk.nets.MLP(hidden + [config.three_body_channels], activation=jax.nn.silu,
-                             name="three_body_radial")
+    radial = three_body_radial(config, ordered_species)
     order = config.three_body_order
     weights = hk.get_parameter(
         "three_body_weights", (n_species, config.three_body_channels, order + 1),
         graph.edges.dtype,
         init=hk.initializers.TruncatedNormal(1.0 / config.three_body_channels))
-    cutoff, cutoff3 = config.radial_cutoff, config.three_body_cutoff
-
-    def radial(distance):
-        features = jnp.concatenate(
-            [radial_features(distance, cutoff3, config.radial_basis), ordered_species],
-            axis=-1)
-        envelope = cosine_envelope(distance / cutoff3) / config.three_body_neighbours
-        return radial_mlp(features) * envelope[:, None]
+    cutoff = config.radial_cutoff
 
     def angular(displacement):
         vectors = (triplets.vectors + _gather(displacement, triplets.receivers)

@@ -15,7 +15,7 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
                  "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
-                 "repulsive_core": 0.0}
+                 "repulsive_core": 0.0, "tabulate": 0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
@@ -164,6 +164,15 @@ def option_conflicts(options: dict) -> list[str]:
         conflicts.append(f"model.options.repulsive_core adds a repulsion to a learned force; the "
                          f"{decoder} decoder has none: use decoder pair_force or energy, or set "
                          "repulsive_core to 0")
+    points = int(options.get("tabulate") or 0)
+    if points and (decoder not in LEARNED_FORCE_DECODERS or (
+            decoder == "energy" and options.get("pair_term", "force") != "force")):
+        conflicts.append(f"model.options.tabulate = {points} tabulates learned functions of one "
+                         "distance: use decoder pair_force, or energy with pair_term force, "
+                         "or set tabulate to 0")
+    if 0 < points < 16:
+        conflicts.append(f"model.options.tabulate = {points}: a table needs at least 16 points "
+                         "(e.g. 1024; 0: none)")
     if not 0.0 <= core < 1.0:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "
@@ -198,6 +207,8 @@ def architecture_label(model_config: dict) -> str:
     if learned_force and float(options.get("repulsive_core") or 0.0) > 0:
         parts.append(f"repulsive core below {float(options['repulsive_core']):g} of the "
                      "shortest training distance")
+    if learned_force and int(options.get("tabulate") or 0) > 0:
+        parts.append(f"tabulated on {int(options['tabulate'])} points")
     if options.get("relative_velocity_vectors"):
         parts.append("relative-velocity vectors")
     if options.get("time_reversal"):

@@ -83,6 +83,9 @@ class NetworkConfig(NamedTuple):
     # a force; the three-body edge list's share of the graph's edge slots
     pair_term: str = "energy"
     three_body_edge_fraction: float = 1.0
+    # learned-force decoders: the learned functions of distance as tables of this many points
+    # (ogn.net.tables; 0: the MLPs)
+    tabulated: int = 0
     core_radii: tuple = ()  # learned-force decoders: (S, S) repulsive-core radii, length unit
 
     @property
@@ -101,7 +104,10 @@ class NetworkConfig(NamedTuple):
         family = families.get(self.decoder, self.decoder)
         if self.decoder == "energy" and self.pair_term == "force":
             family = "learned pair force + three-body energy"
-        return f"{family}, {self.substeps} substeps" if self.learned_force else family
+        if not self.learned_force:
+            return family
+        tables = f", tabulated on {self.tabulated} points" if self.tabulated else ""
+        return f"{family}, {self.substeps} substeps{tables}"
 
     @property
     def equivariant(self) -> bool:

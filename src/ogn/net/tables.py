@@ -1,0 +1,116 @@
+"""The learned functions of one distance, tabulated: a trained learned-force model whose
+pair force f(r; species pair) and three-body radial channels R_c(r; s_i, s_j) are cubic
+Hermite tables instead of MLPs, so that one force evaluation costs what a tabulated
+potential costs (tens of operations per edge, against the MLP's ten thousand).
+
+Each function is sampled with its derivative (forward-mode through the MLP) at ``points``
+evenly spaced distances from 0 to its cutoff and interpolated by the cubic Hermite polynomial
+of the two nearest samples: continuous with a continuous derivative, so the tabulated force
+is still the gradient of an energy (momentum and rotation as before), and its error falls as
+the spacing to the fourth power. Beyond the cutoff the table is 0 (the envelope's zero). The
+repulsive core (:mod:`ogn.net.core`) stays analytic.
+
+``NetworkConfig.tabulated`` > 0 selects the tables (the decoders read parameters
+``pair_force_table`` (S^2, points, 1, 2) and ``three_body_radial_table`` (S^2, points, C, 2),
+values and derivatives per ordered species pair s_i S + s_j); :func:`tabulated_model` turns
+trained MLP parameters into them.
+"""
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ogn.net.structures import Graph, NetworkConfig
+
+PAIR_TABLE = "pair_force_table"
+RADIAL_TABLE = "three_body_radial_table"
+TABULATED_DECODERS = ("pair_force", "energy")
+
+
+def hermite(table, pair, distance, cutoff: float):
+    """(E, C) the tabulated functions at ``distance`` (E,) for the species pairs ``pair`` (E,)
+    int, from ``table`` (P, M, C, 2) of values and derivatives at M distances evenly spaced
+    on [0, cutoff]; 0 at and beyond the cutoff."""
+    points = table.shape[1]
+    spacing = cutoff / (points - 1)
+    position = jnp.clip(distance / spacing, 0.0, points - 1.0)
+    left = jnp.minimum(jnp.floor(position).astype(jnp.int32), points - 2)
+    t = (position - left)[:, None]
+    lower, upper = table[pair, left], table[pair, left + 1]  # (E, C, 2)
+    t2, t3 = t * t, t * t * t
+    value = ((2 * t3 - 3 * t2 + 1) * lower[..., 0] + (t3 - 2 * t2 + t) * spacing * lower[..., 1]
+             + (-2 * t3 + 3 * t2) * upper[..., 0] + (t3 - t2) * spacing * upper[..., 1])
+    return jnp.where((distance < cutoff)[:, None], value, 0.0)
+
+
+def species_pair_index(sender_species, receiver_species):
+    """(E,) s_i S + s_j of the one-hot species rows of each edge's ends."""
+    n_species = sender_species.shape[-1]
+    return (jnp.argmax(sender_species, axis=-1) * n_species
+            + jnp.argmax(receiver_species, axis=-1)).astype(jnp.int32)
+
+
+def table_parameter(name: str, n_species: int, points: int, channels: int, dtype):
+    """The table parameter ``name`` (S^2, points, channels, 2) (inside ``hk.transform``)."""
+    return hk.get_parameter(name, (n_species * n_species, points, channels, 2), dtype,
+                            init=jnp.zeros)
+
+
+def sampled_functions(config: NetworkConfig, params, n_species: int, points: int):
+    """{table name: (S^2, points, C, 2) float64 array} of the learned functions of distance of
+    the MLP parameters ``params`` of a model of shape ``config`` (pair force; with the energy
+    decoder also the three-body radial channels), values and derivatives by distance."""
+    from ogn.net.decoders import pair_force_magnitude
+    from ogn.net.energy import three_body_radial
+
+    pairs = [(i, j) for i in range(n_species) for j in range(n_species)]
+    identity = jnp.eye(n_species, dtype=jnp.float32)
+    untabled = config._replace(core_radii=(), tabulated=0)
+    tables = {}
+    for name, cutoff in ((PAIR_TABLE, config.radial_cutoff),
+                         (RADIAL_TABLE, config.three_body_cutoff)):
+        if name == RADIAL_TABLE and config.decoder != "energy":
+            continue
+        grid = np.linspace(0.0, cutoff, points)
+        # one edge per (species pair, grid point): the pairs' rows, each repeated per point
+        senders = jnp.asarray(np.repeat([i for i, _ in pairs], points), jnp.int32)
+        receivers = jnp.asarray(np.repeat([j for _, j in pairs], points), jnp.int32)
+
+        def at(distance, name=name, senders=senders, receivers=receivers):
+            if name == RADIAL_TABLE:
+                return three_body_radial(untabled, jnp.concatenate(
+                    [identity[senders], identity[receivers]], axis=-1))(distance)
+            graph = Graph(nodes=identity, edges=jnp.zeros((senders.shape[0], 3)),
+                          senders=senders, receivers=receivers)
+            return pair_force_magnitude(graph, untabled)(distance)[:, None]
+
+        apply = hk.without_apply_rng(hk.transform(at)).apply
+        distance = jnp.asarray(np.tile(grid, len(pairs)), jnp.float32)
+        value, slope = jax.jit(lambda d, apply=apply: jax.jvp(
+            lambda x: apply(params, x), (d,), (jnp.ones_like(d),)))(distance)
+        table = np.stack([np.asarray(value, np.float64), np.asarray(slope, np.float64)],
+                         axis=-1).reshape(len(pairs), points, -1, 2)
+        table[:, -1] = 0.0  # the envelope's zero at the cutoff, value and slope
+        tables[name] = table
+    return tables
+
+
+def tabulated_model(config: NetworkConfig, params, n_species: int, points: int):
+    """(NetworkConfig, params) of the same model with its learned functions of distance as
+    tables of ``points`` samples (:mod:`ogn.net.tables`); the parameters of those MLPs are
+    dropped, the others (the angular weights) kept."""
+    if config.decoder not in TABULATED_DECODERS or (
+            config.decoder == "energy" and config.pair_term != "force"):
+        raise ValueError("only learned pair forces and the energy decoder with pair_term: "
+                         "force are tabulated (the others read message passing or a pair "
+                         "energy's gradient)")
+    if points < 16:
+        raise ValueError(f"model.options.tabulate = {points}: use at least 16 points (e.g. "
+                         "2048)")
+    tables = sampled_functions(config, params, n_species, points)
+    kept = {module: dict(leaves) for module, leaves in params.items()
+            if not module.startswith(("pair_force/", "three_body_radial/"))}
+    kept.setdefault("~", {}).update({name: jnp.asarray(table, jnp.float32)
+                                     for name, table in tables.items()})
+    return config._replace(tabulated=int(points)), kept
