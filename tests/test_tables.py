@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 from test_core import cored_pair_force
+from test_energy_decoder import ENERGY as ENERGY_BLOCK
 from test_energy_decoder import energy_model
 from test_extended import MASSES, fitted_standardization, random_configuration
 
@@ -92,3 +93,31 @@ def test_tabulate_options_are_checked():
     label = architecture_label({"architecture": "extended", "options": {
         "radial_basis": 8, "decoder": "pair_force", "tabulate": 512}})
     assert "tabulated on 512 points" in label
+
+
+def test_a_trained_model_is_written_tabulated_with_its_test_loss(tmp_path):
+    """The training job's last step (``model.options.tabulate``): the trained energy model
+    (toy pairs, 40 steps) becomes tables whose test loss is the MLPs' to 1e-3 of it
+    (measured 1.1e-5 at 512 points), both logged."""
+    from test_training import run, toy_pairs, training_config
+
+    from ogn.learn.job import tabulated
+    from ogn.net.options import network_config
+
+    block = {**ENERGY_BLOCK, "options": {**ENERGY_BLOCK["options"], "three_body_cutoff": 1.2}}
+    config = network_config(block, 1, graph_cutoff=1.6, species_masses=(1.0, 1.0),
+                            stride_steps=1, stride_time=0.005, three_body_neighbours=4.0,
+                            three_body_edge_fraction=0.6)
+    simulator = make_simulator(config, 2)
+    train_pairs, test_pairs = toy_pairs(10, 8), toy_pairs(11, 4)
+    recipe = training_config(learning_rate=3e-3, max_steps=40, eval_every=40,
+                             checkpoint_every=40, seed=2)
+    state = run(tmp_path, "energy", train_pairs, test_pairs, recipe, simulator)
+    said = []
+    params, written = tabulated(simulator, state, test_pairs, 1.6, 512, said.append)
+    assert written.network_config.tabulated == 512
+    assert "three_body_radial_table" in params["~"] and "pair_force_table" in params["~"]
+    losses = [float(word.strip("():;")) for word in said[0].split() if word[:1].isdigit()
+              and "." in word]
+    mlp, table = losses[1], losses[0]
+    assert abs(table - mlp) < 1e-3 * mlp, said
