@@ -16,6 +16,11 @@ is computed without listing triplets: with the moment tensors ``M_{i c l} = sum_
 not O(edges x neighbours). The j = k terms of S are two-body; phi absorbs them. Both phi and
 R are MLPs (SiLU) of the radial features and the species; w is a learned array.
 
+Two choices keep it cheap (``NetworkConfig.pair_term`` and ``three_body_edge_fraction``):
+phi may be replaced by a learned central pair force (``pair_term = "force"``, the default of
+``model.options``), so that training differentiates the network once, not twice; and S reads
+its own edge list, the graph's edges within the three-body cutoff (:func:`three_body_edges`).
+
 Stillinger-Weber is in this family exactly (one channel, order 2, R = exp(gamma sigma /
 (r - a sigma)), since (cos theta + 1/3)^2 = cos^2 + (2/3) cos + 1/9): the tests put it in
 place of the learned terms and reproduce our SW energy and forces.
@@ -116,15 +121,16 @@ def three_body_capacity(n_edges: int, fraction: float) -> int:
 
 
 def three_body_edges(graph: Graph, config: NetworkConfig) -> ThreeBodyEdges:
-    """The graph's edges within ``config.three_body_cutoff`` x (1 + :data:`THREE_BODY_MARGIN`),
-    gathered into a list of
-    :func:`three_body_capacity` slots (``config.three_body_edge_fraction`` of the graph's), so
-    that the angular terms cost what their own neighbours cost and not what the graph's do (at
-    5 A in an 8 A graph, a quarter). At a fraction of 1 the list is the graph's own, the
+    """The graph's edges within ``config.three_body_cutoff`` x (1 +
+    :data:`THREE_BODY_MARGIN`), gathered into a list of :func:`three_body_capacity` slots
+    (``config.three_body_edge_fraction`` of the graph's), so that the angular terms cost what
+    their own neighbours cost and not what the graph's do (at 5 A in an 8 A graph, a
+    third). At a fraction of 1 the list is the graph's own, the
     angular terms then masked by their envelope. Like the graph's, the list is that of the
     stride's start: a pair moving from beyond the margin to inside the cutoff during the
-    stride is missed, at the envelope's zero. ``overflow`` is set when more edges lie within the cutoff than the list holds;
-    :func:`energy_increments` then returns NaN, which stops a rollout and a training run."""
+    stride is missed, at the envelope's zero. ``overflow`` is set when more edges lie within
+    the cutoff than the list holds; :func:`energy_increments` then returns NaN, which stops a
+    rollout and a training run."""
     n_nodes = graph.nodes.shape[0]
     n_edges = graph.senders.shape[0]
     capacity = three_body_capacity(n_edges, config.three_body_edge_fraction)
@@ -292,6 +298,7 @@ def three_body_edge_fraction(positions, box, three_body_cutoff: float, graph_cut
         return 1.0
     sample = spread_frames(positions, frames)
     reach = three_body_cutoff * (1.0 + THREE_BODY_MARGIN)
-    ratio = max(count_edges(frame, box, reach) / max(count_edges(frame, box, graph_cutoff), 1) for frame in sample)
+    ratio = max(count_edges(frame, box, reach) / max(count_edges(frame, box, graph_cutoff), 1)
+                for frame in sample)
     fraction = head_room * ratio
     return 1.0 if fraction >= 0.8 else round(float(fraction), 4)
