@@ -7,7 +7,9 @@ Each function is sampled with its derivative (forward-mode through the MLP) at `
 evenly spaced distances from 0 to its cutoff and interpolated by the cubic Hermite polynomial
 of the two nearest samples: continuous with a continuous derivative, so the tabulated force
 is still the gradient of an energy (momentum and rotation as before), and its error falls as
-the spacing to the fourth power. Beyond the cutoff the table is 0 (the envelope's zero). The
+the spacing to the fourth power down to the float32 rounding of the tables: 1024 points are
+as good as more (silicon's one-step test loss: 256 and 1024 points as the MLPs' to 4
+digits, 4096 0.6 % higher). Beyond the cutoff the table is 0 (the envelope's zero). The
 repulsive core (:mod:`ogn.net.core`) stays analytic.
 
 ``NetworkConfig.tabulated`` > 0 selects the tables (the decoders read parameters
@@ -107,7 +109,7 @@ def tabulated_model(config: NetworkConfig, params, n_species: int, points: int):
                          "energy's gradient)")
     if points < 16:
         raise ValueError(f"model.options.tabulate = {points}: use at least 16 points (e.g. "
-                         "2048)")
+                         "1024)")
     tables = sampled_functions(config, params, n_species, points)
     kept = {module: dict(leaves) for module, leaves in params.items()
             if not module.startswith(("pair_force/", "three_body_radial/"))}
