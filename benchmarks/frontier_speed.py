@@ -69,28 +69,11 @@ def parse_arguments(argv=None):
     return parser.parse_args(argv)
 
 
-def merged_config(paths) -> dict:
-    """The config files merged as Snakemake merges --configfile overlays (dicts deeply)."""
-    import yaml
-
-    def merge(base, overlay):
-        for key, value in overlay.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
-    config: dict = {}
-    for path in paths:
-        with open(path) as handle:
-            merge(config, yaml.safe_load(handle) or {})
-    return config
-
-
 def main(argv=None):
     args = parse_arguments(argv)
-    config = merged_config(args.config)
+    from ogn.workflow.config import load_config
+
+    config = load_config(*args.config)  # later files overlay earlier ones
     settings = config["runtime"]
     threads = int(args.threads or settings["threads"])
     from ogn.workflow.threads import configure_cpu_threads
