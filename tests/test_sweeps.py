@@ -196,10 +196,13 @@ def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones()
     from ogn.report.headline import headline_rows, markdown_table
 
     config = load_config(REPO / "config" / "config.yaml")
-    losses = pd.DataFrame({"system": ["lj", "lj_glass", "lj", "lj", "lj_glass", "lj_glass"],
-                           "layers": [2, 2, 2, 2, 2, 2], "k": [20, 20, 1, 5, 1, 5],
-                           "final_test_loss": [0.5, 0.05, 0.01, 0.05, 0.001, 0.002],
-                           "steps": [100] * 6, "epochs": [1.0] * 6})
+    losses = pd.DataFrame({"system": ["lj", "lj_glass", "lj", "lj", "lj_glass", "lj_glass",
+                                      "lj", "lj", "lj"],
+                           "layers": [2, 2, 2, 2, 2, 2, 1, 4, 10],
+                           "k": [20, 20, 1, 5, 1, 5, 5, 5, 5],
+                           "final_test_loss": [0.5, 0.05, 0.01, 0.05, 0.001, 0.002,
+                                               0.08, 0.045, 0.04],
+                           "steps": [100] * 9, "epochs": [1.0] * 9})
     rmsd = pd.DataFrame({"state": ["liquid", "liquid", "glass", "glass"],
                          "time": [0.1, 1.0, 0.1, 1.0], "rmsd": [0.1, 1.0, 0.05, 0.1]})
     fictive = pd.DataFrame({"fictive_temperature": [0.71], "final_temperature": [0.5]})
@@ -215,6 +218,13 @@ def test_summary_sets_our_numbers_next_to_the_paper_and_marks_the_missing_ones()
     assert table[("5A", "RMSD liquid / glass at t = 1 (MD)")] == "10"
     assert table[("5C", "k where the final loss turns up sharply, lj")] == "1-5"
     assert table[("5C", "k where the final loss turns up sharply, lj_glass")] == "5-20"
+    by_quantity = {r["quantity"]: r for r in rows}
+    ratios = by_quantity["test loss liquid / glass at each swept k, Fast-OGN (lj / lj_glass)"]
+    assert ratios["ours"] == "k = 1: 10, k = 5: 25, k = 20: 10"
+    assert ratios["note"] == "the liquid's loss above the glass's at every swept k"
+    depth = by_quantity["final test loss vs message-passing layers (layers: loss), lj, k = 5"]
+    assert depth["ours"] == "1: 0.08, 2: 0.05, 4: 0.045, 10: 0.04"
+    assert depth["note"] == "10 layers / 2 layers: 0.8; 1 / 2 layers: 1.6"
     assert table[("S11", "fictive temperature of lj_glass")] == "0.71"
     assert table[("2C", "position RMSE, OGN, lj")] == "not computed"
     assert table[("S7", "transfer to other densities: loss / loss at training conditions")] \

@@ -78,7 +78,7 @@ def _fictive_caveat(fictive: pd.DataFrame) -> str:
     return "".join(f"; ill-determined: {caveat}" for caveat in caveats)
 
 
-SWEEP_FIGURES = ("5B", "5C", "S9")  # rows read off the sweep models
+SWEEP_FIGURES = ("5B", "5C", "S8", "S9")  # rows read off the sweep models
 
 
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
@@ -135,7 +135,8 @@ def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
 
 
 def sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k) -> list[tuple]:
-    """5A (RMSD liquid / glass), 5B (loss liquid / glass), 5C and S9 (the knee in k)."""
+    """5A (RMSD liquid / glass), 5B (loss liquid / glass), 5C (the ratio at every k, the knee
+    in k), S9 (the knee of the other systems) and S8 (the loss against depth)."""
     liquid, glass = sweeps["liquid"], sweeps["glass"]
     fast_layers = int(models["fast_ogn_layers"])
     factor = float(sweeps["knee_factor"])
@@ -155,6 +156,7 @@ def sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k) -> list[tuple]:
                  "" if ratio is None else f"{pair[0]['final_test_loss']:.3g} vs "
                  f"{pair[1]['final_test_loss']:.3g} after {int(pair[0]['steps'])} / "
                  f"{int(pair[1]['steps'])} steps"))
+    rows.append(_liquid_over_glass_row(losses, liquid, glass, fast_layers, sweeps["k"]))
     for system, paper in ((liquid, "5-10"), (glass, "10-20")):
         ours, note = _knee_text(losses, system, fast_layers, sweeps["k"], factor)
         rows.append(("5C", f"k where the final loss turns up sharply, {system}", paper, ours,
@@ -164,7 +166,50 @@ def sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k) -> list[tuple]:
             ours, note = _knee_text(losses, system, fast_layers, sweeps["k"], factor)
             rows.append(("S9", f"k where the final loss turns up sharply, {system}",
                          f"Fast-OGN uses k = {fast_ogn_k[system]}", ours, note))
+    rows += [_layer_row(losses, system, int(fast_ogn_k[system]), sweeps["layers"])
+             for system in sweeps.get("layer_systems", [])]
     return rows
+
+
+def _liquid_over_glass_row(losses, liquid, glass, layers, ks) -> tuple:
+    """5C: the liquid's final loss over the glass's at every swept k (the paper: the glass is
+    learned better at every k)."""
+    ratios = {}
+    for k in sorted({int(k) for k in ks}):
+        pair = [_loss(losses, s, layers, k) for s in (liquid, glass)]
+        if not any(r is None for r in pair):
+            ratios[k] = float(pair[0]["final_test_loss"] / pair[1]["final_test_loss"])
+    quantity = f"test loss liquid / glass at each swept k, Fast-OGN ({liquid} / {glass})"
+    if not ratios:
+        return ("5C", quantity, "> 1 at every k", NOT_COMPUTED, "no k with both models")
+    below = [k for k, ratio in ratios.items() if not ratio > 1.0]
+    note = ("the liquid's loss above the glass's at every swept k" if not below
+            else "the glass's loss not below the liquid's at k = "
+            + ", ".join(str(k) for k in below))
+    return ("5C", quantity, "> 1 at every k",
+            ", ".join(f"k = {k}: {ratio:.3g}" for k, ratio in ratios.items()), note)
+
+
+def _layer_row(losses, system, k, layers) -> tuple:
+    """S8: the final loss against the number of message-passing layers at the system's
+    Fast-OGN k (the paper: one layer already satisfactory, little gain beyond two)."""
+    values = {}
+    for n in sorted({int(n) for n in layers}):
+        row = _loss(losses, system, n, k)
+        if row is not None:
+            values[n] = float(row["final_test_loss"])
+    quantity = f"final test loss vs message-passing layers (layers: loss), {system}, k = {k}"
+    paper = "1 layer satisfactory; little gain beyond 2"
+    if not values:
+        return ("S8", quantity, paper, NOT_COMPUTED, "no layer-sweep model")
+    ours = ", ".join(f"{n}: {value:.3g}" for n, value in values.items())
+    deepest, shallowest = max(values), min(values)
+    notes = []
+    if 2 in values and deepest > 2:
+        notes.append(f"{deepest} layers / 2 layers: {values[deepest] / values[2]:.3g}")
+    if 2 in values and shallowest < 2:
+        notes.append(f"{shallowest} / 2 layers: {values[shallowest] / values[2]:.3g}")
+    return ("S8", quantity, paper, ours, "; ".join(notes))
 
 
 def fictive_rows(fictive, glass: str) -> list[tuple]:
