@@ -7,8 +7,10 @@ the ``runtime`` rule's own preparation, with its ``runtime`` settings from the c
 from that one state:
 
 * ``learned i``: a rollout of the i-th model file covering ``--steps`` MD steps,
-  ceil(steps / k) model steps, its graph builds included
-  (:func:`ogn.runtime.engines.fast_ogn_engine`);
+  ceil(steps / k) model steps, its pair-table builds included
+  (:func:`ogn.runtime.engines.fast_ogn_engine`); with several ``--layouts``, one engine per
+  layout (``learned i rows``, ``learned i edges``): a tabulated pair force on dense
+  neighbour rows and on the graph's edge list;
 * ``md``: our MD, the same steps of velocity Verlet with a neighbor list, its builds and
   rebuilds included;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on the same threads (setup
@@ -65,6 +67,10 @@ def parse_arguments(argv=None):
                         help="CPU threads for JAX and LAMMPS (default: runtime.threads)")
     parser.add_argument("--engines", nargs="+", default=list(ENGINE_ORDER),
                         choices=ENGINE_ORDER, help="what to time (default: all)")
+    parser.add_argument("--layouts", nargs="+", default=["auto"],
+                        choices=["auto", "rows", "edges"],
+                        help="pair tables to time each model on (auto: dense rows for a "
+                        "tabulated pair force, the graph's edges otherwise; rows needs one)")
     parser.add_argument("--csv", default=None, help="also write the rows here")
     return parser.parse_args(argv)
 
@@ -122,8 +128,13 @@ def main(argv=None):
         engines = {}
         if "learned" in args.engines:
             for index, model in enumerate(models):
-                engines[f"learned {index}"] = make_engine(
-                    "fast_ogn", sized, args.steps, threads, model, float(settings["graph_skin"]))
+                for layout in args.layouts:
+                    label = (f"learned {index}" if len(args.layouts) == 1
+                             else f"learned {index} {layout}")
+                    labels[label] = labels[f"learned {index}"]
+                    engines[label] = make_engine(
+                        "fast_ogn", sized, args.steps, threads, model,
+                        float(settings["graph_skin"]), layout)
         for engine in ("md", "lammps"):
             if engine in args.engines:
                 engines[engine] = make_engine(engine, sized, args.steps, threads)
@@ -137,8 +148,10 @@ def main(argv=None):
                 seconds[label].append(own if own is not None else time.perf_counter() - begin)
         median = {label: statistics.median(values) for label, values in seconds.items()}
         for label in engines:
+            info = engines[label].info()
             row = {"system": name, "N": n_real, "engine": label,
-                   "model": labels.get(label, ""), "steps": args.steps,
+                   "model": labels.get(label, ""), "layout": info.get("layout", ""),
+                   "steps": args.steps,
                    "repeats": args.repeats, "median_s": median[label],
                    "min_s": min(seconds[label]), "max_s": max(seconds[label]),
                    "over_md": median[label] / median["md"] if "md" in median else "",

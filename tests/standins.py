@@ -12,6 +12,7 @@ import numpy as np
 from ogn.md.baseline import all_pairs_idx
 from ogn.md.potentials import make_potential
 from ogn.md.units import unit_system
+from ogn.net.structures import NetworkConfig
 
 
 class _Predictor(NamedTuple):
@@ -36,6 +37,11 @@ class StandInModel(NamedTuple):
     @property
     def n_species(self) -> int:
         return len(self.species_names)
+
+    @property
+    def network_config(self) -> NetworkConfig:
+        """No network: rolled out on the graph's edges, as every untabulated model."""
+        return NetworkConfig(n_layers=0)
 
 
 def true_md_model(system_name: str, block: dict, species, box, k: int, *,

@@ -18,7 +18,7 @@ from ogn.evaluate.metrics import (
     rollout_table,
     velocity_scale,
 )
-from ogn.evaluate.rollout import make_rollout, rollout
+from ogn.evaluate.rollout import make_model_rollout, rollout
 from ogn.learn.steps import prepare_test_set
 from ogn.net.trained import TrainedModel, one_step_losses
 
@@ -60,12 +60,12 @@ def model_rollout(system, model: TrainedModel, settings: dict, md, n_model_steps
     skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
     log(f"graph rc {graph_cutoff} + skin {skin:g}; close-pair limits (length unit): "
         f"{np.round(checks.min_distance, 4).tolist()}")
-    fns = make_rollout(model.simulator, graph_cutoff, skin, system.box, masses=system.mass,
-                       checks=checks)
+    fns = make_model_rollout(model, skin, system.box, masses=system.mass, checks=checks,
+                             log=log)
     result = rollout(fns, model.params, model.standard, md.position[0], md.velocity[0],
                      system.species, system.box, n_model_steps, record_every=record_every,
                      log=log)
-    log(f"rollout: {len(result.model_steps)} frames, {result.n_rebuilds} edge rebuilds, "
+    log(f"rollout: {len(result.model_steps)} frames, {result.n_rebuilds} pair-table rebuilds, "
         f"{result.seconds:.1f} s; stop: {result.stop_reason or 'none'}")
     return result, skin
 

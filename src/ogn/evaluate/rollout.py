@@ -52,7 +52,7 @@ from ogn.evaluate.checks import (
     RolloutChecks,
     _kinetic,
 )
-from ogn.md.neighbors import check_radius_fits_box
+from ogn.md.neighbors import check_radius_fits_box, neighbor_rows
 from ogn.net.graph import build_edges, edge_vectors
 
 
@@ -65,6 +65,7 @@ class RolloutFns(NamedTuple):
     box: np.ndarray
     masses: np.ndarray | None
     checks: RolloutChecks
+    layout: str = "edges"  # the pair table the chunk reads: "edges" or (dense) "rows"
 
 
 class RolloutResult(NamedTuple):
@@ -144,6 +145,123 @@ def make_rollout(simulator, graph_cutoff: float, skin: float, box, masses=None,
                       checks=checks)
 
 
+def make_row_rollout(config, n_species: int, skin: float, box, masses=None,
+                     checks: RolloutChecks | None = None) -> RolloutFns:
+    """The jitted rollout chunk of a tabulated pair-force model (NetworkConfig ``config``) on
+    dense neighbour rows within its graph cutoff + ``skin``
+    (:mod:`ogn.net.row_forces`): the rollout of :func:`make_rollout`, with the same checks,
+    several times cheaper per force evaluation. The chunk reads the model's parameters and
+    standardisation from its arguments, as the edge chunk does."""
+    from ogn.net.row_forces import row_layout_problem
+
+    problem = row_layout_problem(config)
+    if problem is not None:
+        raise ValueError(f"no dense-row rollout for this model: {problem}")
+    box = np.asarray(box, dtype=np.float64).reshape(-1) * np.ones(3)
+    cutoff = float(config.radial_cutoff)
+    check_radius_fits_box(cutoff + float(skin), box)
+    checks = checks or RolloutChecks()
+    if checks.kinetic_energy_factor is not None and masses is None:
+        raise ValueError("the kinetic-energy check needs the masses: pass masses= to "
+                         "make_row_rollout or set kinetic_energy_factor=None")
+    mass = None if masses is None or checks.kinetic_energy_factor is None else jnp.asarray(
+        np.asarray(masses, dtype=np.float64))
+    limit_sq = None
+    if checks.min_distance is not None:
+        limit = np.asarray(checks.min_distance, dtype=np.float64)
+        limit_sq = (np.full(n_species * n_species, float(limit) ** 2) if limit.ndim == 0
+                    else (limit ** 2).reshape(-1))
+    chunk = row_rollout_chunk(config, n_species, box, (0.5 * float(skin)) ** 2, mass,
+                              limit_sq)
+    return RolloutFns(chunk=jax.jit(chunk), graph_cutoff=cutoff, skin=float(skin), box=box,
+                      masses=None if masses is None else np.asarray(masses), checks=checks,
+                      layout="rows")
+
+
+def row_rollout_chunk(config, n_species: int, box, half_skin_sq: float, mass,
+                      limit_sq) -> Callable:
+    """The chunk (to be jitted) of :func:`make_row_rollout`: model steps on fixed neighbour
+    rows ``neighbor_idx`` (N, K), in the network's float32, with the checks of
+    :func:`rollout_chunk`."""
+    from ogn.net.row_forces import make_row_stride, row_force_field
+
+    def chunk(params, standard, position, velocity, species, neighbor_idx, reference,
+              n_steps, kinetic_limit):
+        field = row_force_field(config, params, standard, n_species)
+        row_stride = make_row_stride(field, species, box)
+        box_j = jnp.asarray(box, dtype=position.dtype)
+        limits = None if limit_sq is None else jnp.asarray(limit_sq, jnp.float32)
+
+        def stride(pos, vel):
+            wrapped = jnp.mod(pos, box_j)
+            return row_stride(wrapped.astype(jnp.float32), vel.astype(jnp.float32),
+                              neighbor_idx, limits)
+
+        return checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit,
+                               mass, half_skin_sq)
+
+    return chunk
+
+
+def make_model_rollout(model, skin: float, box, masses=None,
+                       checks: RolloutChecks | None = None, layout: str = "auto",
+                       log: Callable | None = None) -> RolloutFns:
+    """The rollout of a trained model (:class:`ogn.net.trained.TrainedModel`): on dense
+    neighbour rows where the model is a tabulated pair force (``layout`` "auto" or "rows"),
+    on the graph's edges otherwise (or with ``layout`` "edges"). Both give the same strides
+    (tests/test_row_forces.py); ``log`` is told which."""
+    from ogn.net.row_forces import row_layout_problem
+
+    if layout not in ("auto", "rows", "edges"):
+        raise ValueError(f"rollout layout {layout!r}: use auto, rows or edges")
+    problem = row_layout_problem(model.network_config)
+    if layout == "rows" and problem is not None:
+        raise ValueError(f"no dense-row rollout for this model: {problem}")
+    if layout != "edges" and problem is None:
+        if log is not None:
+            log("rollout on dense neighbour rows (tabulated pair force)")
+        return make_row_rollout(model.network_config, model.n_species, skin, box, masses,
+                                checks)
+    if log is not None:
+        log("rollout on the graph's edge list")
+    return make_rollout(model.simulator, model.graph_cutoff, skin, box, masses=masses,
+                        checks=checks, model_dtype=model.network_dtype)
+
+
+def checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit, mass,
+                    half_skin_sq: float):
+    """Up to ``n_steps`` model steps of ``stride(wrapped, velocity) -> (dr, dv, close)``
+    (``close``: a pair too close in the state fed to it) inside a ``lax.while_loop``, stopping
+    early when a check fires or some atom moved more than skin/2 from ``reference``. Returns
+    (position, velocity, done, pairs_valid, status); a step that fails a check is not kept."""
+    def cond(carry):
+        done, _, _, valid, status = carry
+        return (done < n_steps) & valid & (status == STATUS_OK)
+
+    def body(carry):
+        done, pos, vel, _, _ = carry
+        hot = jnp.asarray(False)
+        if mass is not None:
+            kinetic = 0.5 * jnp.sum(mass.astype(vel.dtype)[:, None] * vel * vel)
+            hot = kinetic > kinetic_limit
+        dr, dv, close = stride(pos, vel)
+        new_pos = pos + dr.astype(pos.dtype)
+        new_vel = vel + dv.astype(vel.dtype)
+        finite = jnp.all(jnp.isfinite(new_pos)) & jnp.all(jnp.isfinite(new_vel))
+        status = stop_status(close, hot, finite)
+        accept = status == STATUS_OK
+        moved = new_pos - reference
+        valid = jnp.max(jnp.sum(moved * moved, axis=-1)) <= half_skin_sq
+        return (done + accept.astype(done.dtype),
+                jnp.where(accept, new_pos, pos), jnp.where(accept, new_vel, vel),
+                valid | ~accept, status.astype(jnp.int32))
+
+    start = (jnp.zeros((), jnp.int32), position, velocity, jnp.asarray(True),
+             jnp.zeros((), jnp.int32))
+    done, position, velocity, valid, status = jax.lax.while_loop(cond, body, start)
+    return position, velocity, done, valid, status
+
+
 def rollout_chunk(predict, box, cutoff_sq: float, half_skin_sq: float, mass, min_distance,
                   model_dtype) -> Callable:
     """The rollout chunk (to be jitted) of :func:`make_rollout`: ``mass`` (N,) for the
@@ -160,43 +278,56 @@ def rollout_chunk(predict, box, cutoff_sq: float, half_skin_sq: float, mass, min
         real = senders < n_atoms
         limit_sq = edge_limits_sq(min_distance, species, senders, receivers, position.dtype)
 
-        def cond(carry):
-            done, _, _, valid, status = carry
-            return (done < n_steps) & valid & (status == STATUS_OK)
-
-        def body(carry):
-            done, pos, vel, _, _ = carry
+        def stride(pos, vel):
             wrapped = jnp.mod(pos, box_j)
             d = edge_vectors(wrapped, box_j, senders, receivers)
             dist_sq = jnp.sum(d * d, axis=-1)
             inside = real & (dist_sq < cutoff_sq)
             close = (jnp.asarray(False) if limit_sq is None
                      else jnp.any(inside & (dist_sq < limit_sq)))
-            hot = jnp.asarray(False)
-            if mass is not None:
-                kinetic = 0.5 * jnp.sum(mass.astype(vel.dtype)[:, None] * vel * vel)
-                hot = kinetic > kinetic_limit
             dr, dv = predict(params, standard, wrapped.astype(feed_dtype),
                              vel.astype(feed_dtype), species, box_j.astype(feed_dtype),
                              jnp.where(inside, senders, n_atoms),
                              jnp.where(inside, receivers, n_atoms))
-            new_pos = pos + dr.astype(pos.dtype)
-            new_vel = vel + dv.astype(vel.dtype)
-            finite = jnp.all(jnp.isfinite(new_pos)) & jnp.all(jnp.isfinite(new_vel))
-            status = stop_status(close, hot, finite)
-            accept = status == STATUS_OK
-            moved = new_pos - reference
-            valid = jnp.max(jnp.sum(moved * moved, axis=-1)) <= half_skin_sq
-            return (done + accept.astype(done.dtype),
-                    jnp.where(accept, new_pos, pos), jnp.where(accept, new_vel, vel),
-                    valid | ~accept, status.astype(jnp.int32))
+            return dr, dv, close
 
-        start = (jnp.zeros((), jnp.int32), position, velocity, jnp.asarray(True),
-                 jnp.zeros((), jnp.int32))
-        done, position, velocity, valid, status = jax.lax.while_loop(cond, body, start)
-        return position, velocity, done, valid, status
+        return checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit,
+                               mass, half_skin_sq)
 
     return chunk
+
+
+class NeighborRows(NamedTuple):
+    """Host-side dense neighbour rows of one configuration (the "rows" layout)."""
+
+    idx: np.ndarray  # (N, capacity) int32, padding = N
+    capacity: int
+
+
+def pair_table(layout: str, position, box, search: float, previous=None,
+               log: Callable | None = None):
+    """The pairs within ``search`` of ``position`` in the chunk's ``layout``: :class:`Edges`
+    or :class:`NeighborRows`, in at least the capacity of ``previous`` (a larger one costs one
+    recompile, and is logged)."""
+    if layout == "edges":
+        if previous is None:
+            return build_edges(np.asarray(position), box, search,
+                               extra_fraction=EDGE_HEAD_ROOM)
+        return rebuilt_edges(previous, position, box, search, log)
+    capacity = None if previous is None else previous.capacity
+    idx, counts, new_capacity = neighbor_rows(np.asarray(position, np.float64), box, search,
+                                              capacity, extra_fraction=EDGE_HEAD_ROOM)
+    if capacity is not None and new_capacity != capacity and log is not None:
+        log(f"rollout: {int(counts.max())} neighbours exceed the row capacity {capacity}; "
+            f"reallocating to {new_capacity} (one recompile)")
+    return NeighborRows(idx=idx, capacity=int(new_capacity))
+
+
+def pair_arrays(pairs) -> tuple:
+    """The device arrays a chunk reads from a :func:`pair_table`."""
+    if isinstance(pairs, NeighborRows):
+        return (jnp.asarray(pairs.idx),)
+    return jnp.asarray(pairs.senders), jnp.asarray(pairs.receivers)
 
 
 def rebuilt_edges(edges, position, box, search: float, log: Callable | None):
@@ -274,7 +405,7 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
         kinetic_limit = checks.kinetic_energy_factor * _kinetic(velocity, fns.masses)
     kinetic_limit = jnp.asarray(kinetic_limit, dtype=velocity.dtype)
 
-    edges = build_edges(np.asarray(position), fns.box, search, extra_fraction=EDGE_HEAD_ROOM)
+    pairs = pair_table(fns.layout, position, fns.box, search)
     reference = position
     positions, velocities, steps = [np.asarray(position)], [np.asarray(velocity)], [0]
     stopped_at, reason = None, None
@@ -288,9 +419,8 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
         target = min(n_model_steps, (done // record_every + 1) * record_every)
         chunk_steps = 1 if after_stride is not None else target - done
         position, velocity, advanced, valid, status = fns.chunk(
-            params, standard, position, velocity, species, jnp.asarray(edges.senders),
-            jnp.asarray(edges.receivers), reference, jnp.asarray(chunk_steps, jnp.int32),
-            kinetic_limit)
+            params, standard, position, velocity, species, *pair_arrays(pairs), reference,
+            jnp.asarray(chunk_steps, jnp.int32), kinetic_limit)
         done += int(advanced)
         status = int(status)
         if after_stride is not None and int(advanced):
@@ -307,7 +437,7 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
                 reason = checks.host_check(done, positions[-1], velocities[-1])
                 stopped_at = done if reason else None
         if reason is None and not bool(valid):
-            edges = rebuilt_edges(edges, position, fns.box, search, log)
+            pairs = pair_table(fns.layout, position, fns.box, search, pairs, log)
             reference = position
             n_rebuilds += 1
         if log is not None and done >= next_progress:

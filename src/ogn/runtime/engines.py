@@ -5,8 +5,9 @@ What is timed, per system and size N (all engines from the same starting configu
 * ``md``: our MD (:mod:`ogn.md.dynamics`, jitted velocity Verlet, host-built neighbor lists with
   skin-based rebuilds), ``n_steps`` NVE steps, the initial list build and force evaluation and
   every rebuild included;
-* ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the Fast-OGN (:mod:`ogn.evaluate.rollout`),
-  the graph builds included;
+* ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the trained model
+  (:func:`ogn.evaluate.rollout.make_model_rollout`: a tabulated pair force on dense neighbour
+  rows, every other model on the graph's edges), the pair-table builds included;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on ``threads`` OpenMP threads
   (the cores JAX uses); its setup is excluded (``run N pre no``, after a few warm-up steps);
 * ``md_all_pairs``: our MD without a neighbor list, the potential evaluated on every ordered
@@ -87,25 +88,27 @@ def nve_engine(system, position, velocity, n_steps: int, skin: float,
         last["state"] = result.state
         return None
 
-    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)},
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1),
+                                "layout": "rows" if math.isfinite(skin) else "all pairs"},
                   lambda: last.get("state"))
 
 
 def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, position,
-                    velocity) -> Engine:
+                    velocity, layout: str = "auto") -> Engine:
     """A rollout of the trained ``model`` covering ``n_steps`` MD steps: ceil(n_steps / k)
     model steps.
 
     ``position`` and ``velocity`` in internal units (converted here to the file units the
     model was trained in); ``skin`` the graph's Verlet skin (0: edges rebuilt every model
-    step); no instability checks (a timing must not stop early).
+    step); no instability checks (a timing must not stop early); ``layout`` the pair table
+    (:func:`ogn.evaluate.rollout.make_model_rollout`: auto, rows or edges).
     """
     from ogn.evaluate.checks import usable_skin
-    from ogn.evaluate.rollout import make_rollout, rollout
+    from ogn.evaluate.rollout import make_model_rollout, rollout
 
     box = np.asarray(system.box, np.float64)
     skin = usable_skin(model.graph_cutoff, skin, box)
-    fns = make_rollout(model.simulator, model.graph_cutoff, skin, box)
+    fns = make_model_rollout(model, skin, box, layout=layout)
     n_model_steps = max(1, -(-int(n_steps) // model.k))
     velocity_files = system.units.velocity_to_files(np.asarray(velocity, np.float64))
     last = {}
@@ -117,7 +120,7 @@ def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, posi
         last["stop"] = result.stop_reason
         return None
 
-    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1)})
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1), "layout": fns.layout})
 
 
 def lammps_engine(system, position, velocity, n_steps: int, threads: int,
@@ -153,9 +156,11 @@ def stride_costs(model: TrainedModel) -> dict:
 
 
 def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
-                model: TrainedModel | None = None, graph_skin: float = 0.0) -> Engine:
+                model: TrainedModel | None = None, graph_skin: float = 0.0,
+                layout: str = "auto") -> Engine:
     """The engine named ``engine`` (one of :data:`ENGINES`) from a sized starting state;
-    ``fast_ogn`` rolls out ``model`` with edges within its cutoff + ``graph_skin``."""
+    ``fast_ogn`` rolls out ``model`` with pairs within its cutoff + ``graph_skin``, in the
+    pair table ``layout`` (auto: dense rows for a tabulated pair force, else edges)."""
     system, position, velocity = start
     if engine == "md":
         return md_engine(system, position, velocity, n_steps)
@@ -166,5 +171,6 @@ def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
     if engine == "fast_ogn":
         if model is None:
             raise ValueError("timing fast_ogn needs a trained model")
-        return fast_ogn_engine(model, system, graph_skin, n_steps, position, velocity)
+        return fast_ogn_engine(model, system, graph_skin, n_steps, position, velocity,
+                               layout)
     raise ValueError(f"runtime.engines names {engine!r}; use some of {', '.join(ENGINES)}")

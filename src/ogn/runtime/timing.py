@@ -14,7 +14,7 @@ import numpy as np
 
 ENGINES = ("md", "fast_ogn", "lammps", "md_all_pairs")
 RUNTIME_COLUMNS = ["system", "N", "engine", "steps", "compile_s", "median_s", "min_s", "max_s",
-                   "repeats", "peak_mem_mb", "memory", "rebuilds", "model", "model_k",
+                   "repeats", "peak_mem_mb", "memory", "rebuilds", "layout", "model", "model_k",
                    "substeps", "network_passes_per_100_md_steps",
                    "force_evaluations_per_100_md_steps", "device", "cpu_model", "cpu_threads",
                    "threads"]
@@ -141,8 +141,9 @@ def timing_row(system_name: str, n_atoms: int, engine: str, n_steps: int, timing
                info: dict, machine: dict, model: str = "", costs: dict | None = None) -> dict:
     """One row of ``results/runtime/{system}.csv`` (:data:`RUNTIME_COLUMNS`): for the learned
     simulator, the model file timed (the one whose rollouts the accuracy table reports) and
-    its cost per 100 MD steps (:func:`ogn.runtime.engines.stride_costs`); an MD engine
-    evaluates its forces once per MD step."""
+    its cost per 100 MD steps (:func:`ogn.runtime.engines.stride_costs`) and the pair table
+    it ran on (``layout``: rows, edges); an MD engine evaluates its forces once per MD
+    step."""
     costs = costs or {"model_k": 1, "substeps": 1, "network_passes_per_100_md_steps": 0.0,
                       "force_evaluations_per_100_md_steps": 100.0}
     return {"system": system_name, "N": int(n_atoms), "engine": engine, "steps": int(n_steps),
@@ -150,4 +151,4 @@ def timing_row(system_name: str, n_atoms: int, engine: str, n_steps: int, timing
             "min_s": min(timing.seconds), "max_s": max(timing.seconds),
             "repeats": len(timing.seconds), "peak_mem_mb": timing.peak_mem_mb,
             "memory": timing.memory, "rebuilds": int(info.get("rebuilds", -1)),
-            "model": str(model), **costs, **machine}
+            "layout": str(info.get("layout", "")), "model": str(model), **costs, **machine}

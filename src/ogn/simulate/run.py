@@ -16,7 +16,7 @@ import numpy as np
 
 from ogn.data.h5md import Trajectory
 from ogn.evaluate.checks import RolloutChecks, rollout_checks, usable_skin
-from ogn.evaluate.rollout import make_rollout, rollout
+from ogn.evaluate.rollout import make_model_rollout, rollout
 from ogn.md.units import unit_system
 from ogn.simulate.configuration import (
     Configuration,
@@ -130,8 +130,8 @@ def run(model, configuration: Configuration, md_steps: int, *,
     checks = options.checks or rollout_checks(
         configuration.position[None], configuration.box, configuration.species,
         model.n_species, DEFAULT_CHECKS)
-    fns = make_rollout(model.simulator, model.graph_cutoff, skin, configuration.box,
-                       masses=mass, checks=checks, model_dtype=model.network_dtype)
+    fns = make_model_rollout(model, skin, configuration.box, masses=mass, checks=checks,
+                             log=log)
     result = rollout(fns, model.params, model.standard, configuration.position,
                      configuration.velocity, configuration.species, configuration.box,
                      int(md_steps) // k, record_every=every // k, log=log,
