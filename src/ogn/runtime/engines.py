@@ -145,14 +145,15 @@ def lammps_engine(system, position, velocity, n_steps: int, threads: int,
 
 def stride_costs(model: TrainedModel) -> dict:
     """What one model file costs per 100 MD steps, for the runtime table: network passes
-    (100 / k) and, for a learned force, its evaluations (passes x substeps; 0 for a direct
+    (100 / k) and, for a learned force, its evaluations (passes x (substeps + 1): velocity
+    Verlet evaluates the force at the stride's start and after every substep; 0 for a direct
     predictor)."""
     network = model.network_config
     passes = 100.0 / float(model.k)
     substeps = int(network.substeps) if network.learned_force else 0
     return {"model_k": int(model.k), "substeps": substeps,
             "network_passes_per_100_md_steps": passes,
-            "force_evaluations_per_100_md_steps": passes * substeps}
+            "force_evaluations_per_100_md_steps": passes * (substeps + 1) if substeps else 0.0}
 
 
 def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
