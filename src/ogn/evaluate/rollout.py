@@ -5,7 +5,9 @@ the next input. Like MD (:mod:`ogn.md.dynamics`), the graph is found on the host
 ``graph_cutoff + skin`` (:func:`ogn.net.graph.build_edges`, exact cell-list search, padded with N)
 and reused inside jit while no atom has moved more than skin/2 since the build. Every model
 step masks the edges longer than ``graph_cutoff`` to padding, so the network sees exactly the
-edges within rc, as in training. A jitted chunk (``lax.while_loop``) runs model steps until
+edges within rc, as in training. A tabulated pair force runs on dense neighbour rows instead
+(:func:`make_model_rollout` chooses; :mod:`ogn.net.row_forces`), found and reused the same way.
+A jitted chunk (``lax.while_loop``) runs model steps until
 
 (a) the requested number of steps is done,
 (b) some atom moved more than skin/2 since the edge build (the host rebuilds the edges, growing
@@ -230,7 +232,7 @@ def make_model_rollout(model, skin: float, box, masses=None,
 
 def checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit, mass,
                     half_skin_sq: float):
-    """Up to ``n_steps`` model steps of ``stride(wrapped, velocity) -> (dr, dv, close)``
+    """Up to ``n_steps`` model steps of ``stride(position, velocity) -> (dr, dv, close)``
     (``close``: a pair too close in the state fed to it) inside a ``lax.while_loop``, stopping
     early when a check fires or some atom moved more than skin/2 from ``reference``. Returns
     (position, velocity, done, pairs_valid, status); a step that fails a check is not kept."""
