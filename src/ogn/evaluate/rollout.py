@@ -117,6 +117,21 @@ def stop_status(close, hot, finite):
                                jnp.where(finite, STATUS_OK, STATUS_NON_FINITE)))
 
 
+def checked_settings(graph_cutoff: float, skin: float, box, masses,
+                     checks: RolloutChecks | None):
+    """(box (3,), checks, masses for the kinetic-energy check or None) of a rollout, after
+    checking that the pair search fits the box and that the checks have what they need."""
+    box = np.asarray(box, dtype=np.float64).reshape(-1) * np.ones(3)
+    check_radius_fits_box(float(graph_cutoff) + float(skin), box)
+    checks = checks or RolloutChecks()
+    if checks.kinetic_energy_factor is not None and masses is None:
+        raise ValueError("the kinetic-energy check needs the masses: pass masses= to the "
+                         "rollout or set kinetic_energy_factor=None")
+    mass = None if masses is None or checks.kinetic_energy_factor is None else jnp.asarray(
+        np.asarray(masses, dtype=np.float64))
+    return box, checks, mass
+
+
 def make_rollout(simulator, graph_cutoff: float, skin: float, box, masses=None,
                  checks: RolloutChecks | None = None, model_dtype=jnp.float32) -> RolloutFns:
     """The jitted rollout chunk of a simulator (:class:`ogn.net.simulator.Simulator` or any function
@@ -128,16 +143,7 @@ def make_rollout(simulator, graph_cutoff: float, skin: float, box, masses=None,
     the kinetic-energy check; ``model_dtype`` the dtype the network is fed (``None``: the
     carry's dtype, for stand-in models that need float64).
     """
-    box = np.asarray(box, dtype=np.float64).reshape(-1)
-    if box.size == 1:
-        box = np.full(3, float(box[0]))
-    check_radius_fits_box(float(graph_cutoff) + float(skin), box)
-    checks = checks or RolloutChecks()
-    if checks.kinetic_energy_factor is not None and masses is None:
-        raise ValueError("the kinetic-energy check needs the masses: pass masses= to "
-                         "make_rollout or set kinetic_energy_factor=None")
-    mass = None if masses is None or checks.kinetic_energy_factor is None else jnp.asarray(
-        np.asarray(masses, dtype=np.float64))
+    box, checks, mass = checked_settings(graph_cutoff, skin, box, masses, checks)
     min_distance = (None if checks.min_distance is None
                     else np.asarray(checks.min_distance, dtype=np.float64))
     chunk = rollout_chunk(_predictor(simulator), box, float(graph_cutoff) ** 2,
@@ -159,15 +165,8 @@ def make_row_rollout(config, n_species: int, skin: float, box, masses=None,
     problem = row_layout_problem(config)
     if problem is not None:
         raise ValueError(f"no dense-row rollout for this model: {problem}")
-    box = np.asarray(box, dtype=np.float64).reshape(-1) * np.ones(3)
     cutoff = float(config.radial_cutoff)
-    check_radius_fits_box(cutoff + float(skin), box)
-    checks = checks or RolloutChecks()
-    if checks.kinetic_energy_factor is not None and masses is None:
-        raise ValueError("the kinetic-energy check needs the masses: pass masses= to "
-                         "make_row_rollout or set kinetic_energy_factor=None")
-    mass = None if masses is None or checks.kinetic_energy_factor is None else jnp.asarray(
-        np.asarray(masses, dtype=np.float64))
+    box, checks, mass = checked_settings(cutoff, skin, box, masses, checks)
     limit_sq = None
     if checks.min_distance is not None:
         limit = np.asarray(checks.min_distance, dtype=np.float64)
