@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ogn.md.neighbors import map_row_blocks
+from ogn.md.potentials.lj import row_displacement_components
 from ogn.net.core import core_force
 from ogn.net.simulator import rms_std
 from ogn.net.tables import PAIR_TABLE
@@ -91,7 +92,6 @@ def make_row_forces(field: RowForceField, species, box,
     the pairs of ``neighbor_idx`` (N, K) (padding N), and whether some pair within the cutoff
     is closer than its squared limit ``limit_sq`` ((S^2,) per ordered species pair; None:
     False). Jit-traceable; computes in the dtype of ``position``."""
-    n_atoms = species.shape[0]
     n_species = field.n_species
     spacing = field.cutoff / (field.points - 1)
     last = field.points - 1.0
@@ -106,15 +106,7 @@ def make_row_forces(field: RowForceField, species, box,
         radii = None if field.core_radii is None else jnp.asarray(field.core_radii, dtype)
 
         def row_terms(rows, idx):
-            mask = idx < n_atoms
-            components = []
-            for axis in range(3):
-                column = position[:, axis]
-                delta = column.at[idx].get(mode="fill", fill_value=0) - column[rows][:, None]
-                components.append(delta - box_[axis] * jnp.round(delta / box_[axis]))
-            dx, dy, dz = components
-            r_sq = jnp.where(mask, dx * dx + dy * dy + dz * dz, 1.0)
-            r = jnp.sqrt(r_sq)
+            (dx, dy, dz), r, mask = row_displacement_components(position, rows, idx, box_)
             pair = species_row[rows][:, None] * n_species + species_padded[idx]
             # the cubic Hermite table of ogn.net.tables.hermite, one axis at a time
             grid = jnp.clip(r / spacing, 0.0, last)
@@ -135,7 +127,7 @@ def make_row_forces(field: RowForceField, species, box,
             if limit_sq is None:
                 close = jnp.zeros(rows.shape, bool)
             else:
-                close = jnp.any(within & (r_sq < jnp.asarray(limit_sq, dtype)[pair]), axis=1)
+                close = jnp.any(within & (r * r < jnp.asarray(limit_sq, dtype)[pair]), axis=1)
             return force, close
 
         force, close = map_row_blocks(row_terms, neighbor_idx, rows_per_block)
