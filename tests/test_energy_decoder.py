@@ -124,12 +124,14 @@ def test_angular_invariants_are_sums_over_angles():
 
 
 @pytest.mark.parametrize("dtype, tolerance, dr_tolerance, dv_tolerance",
-                         [(jnp.float64, 1e-12, 1e-12, 2e-12), (jnp.float32, 3e-6, 3e-5, 2e-4)])
+                         [(jnp.float64, 1e-12, 1e-12, 2e-12), (jnp.float32, 1e-5, 3e-5, 2e-4)])
 def test_energy_decoder_conserves_momentum_and_rotates(dtype, tolerance, dr_tolerance,
                                                        dv_tolerance):
     """Random parameters: sum_i m_i dv_i = 0 to rounding, the force moves the atoms, and a
     random rotation of the input rotates dr and dv. Measured: momentum 2e-15 (float64) and
-    3e-8 (float32) of the largest m dv; rotated dr 3e-16 and 4e-7, dv 4e-15 and 3e-6."""
+    3.4e-6 (float32; 3e-8 on another CPU: the per-atom sums of float32 pair forces round with
+    the CPU's vector code) of the largest m dv; rotated dr 3e-16 and 4e-7, dv 4e-15 and
+    3e-6."""
     simulator, config = energy_model(dtype)
     assert_learned_force_laws(simulator, config, dtype, tolerance, dr_tolerance, dv_tolerance,
                               min_force_motion=1e-5)
