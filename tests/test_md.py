@@ -18,8 +18,11 @@ SYSTEMS = ["lj", "lj_glass", "sio2", "si", "cuzr"]
 
 
 # |drift| and fluctuation of the total energy in units of <KE>, as measured on a 2-core AMD EPYC
-# (2026-12-02, float64): the bounds below are 3x these. Float32 MD drifts 1-15x more.
-MEASURED_DRIFT = {"lj": (4.3e-5, 4.8e-4), "lj_glass": (5.3e-5, 1.6e-4),
+# (2026-12-02, float64): the bounds below are 3x these. Float32 MD drifts 1-15x more. The
+# glass's drift over its 1000 steps is as large as its fluctuation, so it follows the chaotic
+# trajectory, which follows the CPU's rounding: 5.3e-5 on one EPYC, 1.64e-4 on another; the
+# larger is kept.
+MEASURED_DRIFT = {"lj": (4.3e-5, 4.8e-4), "lj_glass": (1.64e-4, 1.6e-4),
                   "sio2": (8.6e-5, 1.6e-4), "si": (2.4e-5, 7.2e-5), "cuzr": (3.6e-6, 9.2e-6)}
 
 
