@@ -33,6 +33,7 @@ import numpy as np
 from ogn.md.neighbors import map_row_blocks
 from ogn.md.potentials.lj import row_displacement_components
 from ogn.net.core import core_force
+from ogn.net.decoders import velocity_verlet_increments
 from ogn.net.simulator import rms_std
 from ogn.net.tables import PAIR_TABLE
 
@@ -150,17 +151,16 @@ def make_row_stride(field: RowForceField, species, box,
         dtype = position.dtype
         scale = (jnp.asarray(field.force_scale, dtype)
                  * jnp.asarray(inverse_mass, dtype)[:, None])
-        h = field.stride_time / field.substeps
-        force, close = forces(position, neighbor_idx, limit_sq)
-        a = scale * force
-        displacement = jnp.zeros_like(velocity)
-        v = velocity
-        for _ in range(field.substeps):
-            v = v + 0.5 * h * a
-            displacement = displacement + h * v
-            force, _ = forces(position + displacement, neighbor_idx)
-            a = scale * force
-            v = v + 0.5 * h * a
-        return displacement, v - velocity, close
+        closes = []  # the close-pair flag of the first evaluation: the stride's start
+
+        def acceleration(displacement):
+            force, close = forces(position + displacement, neighbor_idx,
+                                  None if closes else limit_sq)
+            closes.append(close)
+            return scale * force
+
+        dr, dv = velocity_verlet_increments(acceleration, velocity, field.stride_time,
+                                            field.substeps)
+        return dr, dv, closes[0]
 
     return stride
