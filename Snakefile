@@ -38,6 +38,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/runtime.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/frontier.smk"
 
 # The cheap jobs (tables and figures) run where Snakemake runs, not as cluster jobs.
 localrules:
@@ -67,6 +68,9 @@ localrules:
     figS10,
     figS11,
     figS12,
+    frontier,
+    frontier_table,
+    figS13,
 
 
 rule all:

@@ -39,7 +39,6 @@ import csv
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 # OpenMP threads that spin at barriers stall when the cores are shared; the runtime rule
@@ -94,7 +93,7 @@ def main(argv=None):
     from ogn.md.resize import sized_configuration
     from ogn.net.trained import load
     from ogn.runtime.engines import make_engine, stride_costs
-    from ogn.runtime.timing import machine_info
+    from ogn.runtime.timing import interleaved_seconds, machine_info
 
     models = [load(path) for path in args.model]
     block, name = models[0].system_config, models[0].system_name or "system"
@@ -138,14 +137,8 @@ def main(argv=None):
         for engine in ("md", "lammps"):
             if engine in args.engines:
                 engines[engine] = make_engine(engine, sized, args.steps, threads)
-        seconds = {label: [] for label in engines}
-        for engine in engines.values():  # compilation and warm-up, untimed
-            engine.run()
-        for _ in range(args.repeats):  # the engines take turns
-            for label, engine in engines.items():
-                begin = time.perf_counter()
-                own = engine.run()
-                seconds[label].append(own if own is not None else time.perf_counter() - begin)
+        seconds = interleaved_seconds({label: engine.run for label, engine in engines.items()},
+                                      args.repeats)
         median = {label: statistics.median(values) for label, values in seconds.items()}
         for label in engines:
             info = engines[label].info()

@@ -16,6 +16,7 @@ from ogn.data.h5md import read_trajectory
 from ogn.workflow.config import load_config
 
 CONFIGS = [str(REPO / "config" / "config.yaml"), str(REPO / ".test" / "config.yaml")]
+TARGETS = ("all", "frontier")
 
 
 def snakemake(workdir, *args, timeout=1500):
@@ -38,9 +39,9 @@ def md_stages_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def finished_run(md_stages_run):
-    """The whole DAG, run on from the MD stages' results."""
+    """The whole DAG and the frontier (its own target), run on from the MD stages' results."""
     workdir = md_stages_run[0]
-    result = snakemake(workdir)
+    result = snakemake(workdir, *TARGETS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return workdir
 
@@ -61,14 +62,14 @@ def test_the_md_target_runs_the_md_stages_and_stops(md_stages_run):
 
 
 def test_every_rule_ran_and_nothing_is_left_to_do(finished_run):
-    result = snakemake(finished_run, "-n")
+    result = snakemake(finished_run, *TARGETS, "-n")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
     ran = {p.relative_to(finished_run / "results" / "benchmarks").parts[0]
            for p in (finished_run / "results" / "benchmarks").rglob("*.tsv")}
     listed = snakemake(finished_run, "--list-rules")
     rules = {line.strip() for line in listed.stdout.splitlines()
-             if line.strip() and " " not in line.strip()} - {"all", "md", "models"}
+             if line.strip() and " " not in line.strip()} - {"all", "md", "models", "frontier"}
     assert len(rules) >= 35, listed.stdout
     assert ran == rules, (sorted(rules - ran), sorted(ran - rules))
 
@@ -95,6 +96,22 @@ def test_runtime_tables_time_every_engine_at_every_size(finished_run):
             assert (rows["median_s"] > 0).all()
         sizes = sorted(table.loc[table["engine"] == "md_all_pairs", "N"])
         assert sizes[1] > sizes[0] > 0
+
+
+def test_the_frontier_judges_and_times_every_point_of_its_grid(finished_run):
+    """The tiny frontier: the direct predictor and the learned force in 5 substeps at k = 5,
+    each with its one-step losses, its rollout, and its time beside our MD and LAMMPS."""
+    table = pd.read_csv(finished_run / "results" / "frontier" / "lj.csv")
+    assert sorted(table["point"]) == ["k5_n0_L1_w16_c1", "k5_n5_L1_w16_c1"]
+    families = dict(zip(table["substeps"], table["step_family"], strict=True))
+    assert families[0].startswith("direct predictor"), families
+    assert families[5].startswith("learned pair force, 5 substeps"), families
+    assert (table[["learned_s", "md_s", "lammps_s"]] > 0).all().all()
+    assert np.allclose(table["over_md"], table["learned_s"] / table["md_s"])
+    assert (table["N"] > 0).all() and (table["training_steps"] > 0).all()
+    assert (table["test_loss_dr"] > 0).all() and (table["stable_md_steps"] >= 0).all()
+    assert table["pareto"].dtype == bool and table["meets_targets"].dtype == bool
+    assert (finished_run / "results" / "figures" / "figS13.pdf").stat().st_size > 0
 
 
 def test_trajectories_follow_the_config(finished_run):

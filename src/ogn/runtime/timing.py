@@ -92,6 +92,30 @@ def measure(run: Callable[[], float | None], repeats: int) -> Timing:
                   peak_mem_mb=peak, memory=kind)
 
 
+def interleaved_seconds(runs: dict[str, Callable[[], float | None]],
+                        repeats: int) -> dict[str, list[float]]:
+    """Wall seconds of every run of ``runs`` (name -> zero-argument function that blocks until
+    its work is done, and may return its own measured seconds, as for :func:`measure`): each
+    once untimed (compilation, warm-up), then ``repeats`` rounds in which the runs take turns
+    in the order given, so that a change of the machine's load hits all of them alike."""
+    if repeats < 1:
+        raise ValueError(f"repeats = {repeats}; at least one timed run is needed")
+
+    def timed(run):
+        start = time.perf_counter()
+        own = run()
+        wall = time.perf_counter() - start
+        return wall if own is None else float(own)
+
+    for run in runs.values():
+        timed(run)
+    seconds = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            seconds[name].append(timed(run))
+    return seconds
+
+
 def fitted_exponent(n_atoms, seconds, n_min: float | None = None,
                     n_max: float | None = None) -> float:
     """Slope b of log(seconds) = a + b log(N), least squares over n_min <= N <= n_max.

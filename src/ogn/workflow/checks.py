@@ -161,6 +161,18 @@ def ablation_problems(config: dict) -> list[str]:
     return problems
 
 
+def frontier_problems(config: dict) -> list[str]:
+    """Systems of the ``frontier`` block that are not defined, and a grid with no point."""
+    frontier = config["frontier"]
+    problems = [f"frontier.systems names {system!r}, which is not under systems:; use one of "
+                f"{', '.join(config['systems'])}"
+                for system in frontier["systems"] if system not in config["systems"]]
+    if all(int(n) > int(k) for n in frontier["substeps"] for k in frontier["k"]):
+        problems.append("frontier: every point of the grid has more substeps than its k has MD "
+                        "steps; give frontier.substeps a 0 (direct) or a value <= k")
+    return problems
+
+
 def rollout_problems(config: dict) -> list[str]:
     """Names in the ``rollout`` block that point at nothing: a test trajectory the production
     does not make, figure steps of unknown systems, long rollouts of systems without models."""
@@ -189,4 +201,4 @@ def cross_key_problems(config: dict) -> list[str]:
     if problems:  # the later checks index lists whose lengths these found wrong
         return problems
     return (startup_problems(config) + rollout_problems(config) + runtime_problems(config)
-            + ablation_problems(config) + sweep_problems(config))
+            + ablation_problems(config) + frontier_problems(config) + sweep_problems(config))

@@ -71,7 +71,20 @@ def sweep_block_problems(config: dict, validator) -> list[str]:
     """``sweeps.model`` and ``sweeps.training`` checked as the blocks they are merged over:
     each problem named under its sweeps key."""
     sweeps = config.get("sweeps") or {}
-    overlays = {name: sweeps.get(name) or {} for name in ("model", "training")}
+    return overlay_problems(config, validator, "sweeps",
+                            {name: sweeps.get(name) or {} for name in ("model", "training")})
+
+
+def frontier_training_problems(config: dict, validator) -> list[str]:
+    """``frontier.training`` checked as the ``training`` block it is merged over."""
+    frontier = config.get("frontier") or {}
+    return overlay_problems(config, validator, "frontier",
+                            {"training": frontier.get("training") or {}})
+
+
+def overlay_problems(config: dict, validator, owner: str, overlays: dict) -> list[str]:
+    """Top-level blocks ``overlays`` (name -> overlay) merged over the config and validated;
+    each problem in them named under the key ``owner`` that holds the overlays."""
     if not any(overlays.values()):
         return []
     merged = deep_update(config, overlays)
@@ -79,7 +92,7 @@ def sweep_block_problems(config: dict, validator) -> list[str]:
     for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path)):
         error = deepest_errors(error)
         if error.absolute_path and error.absolute_path[0] in overlays:
-            message = describe_error(error, prefix=("sweeps",))
+            message = describe_error(error, prefix=(owner,))
             if message not in messages:
                 messages.append(message)
     return messages
@@ -116,6 +129,7 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
             messages.append(message)
     if not messages:
         messages.extend(sweep_block_problems(config, validator))
+        messages.extend(frontier_training_problems(config, validator))
         messages.extend(system_training_problems(config, validator))
     messages.extend(cross_key_problems(config) if not messages else [])
     if messages:

@@ -1,0 +1,19 @@
+"""Rule frontier_table: every point of one system's frontier in one CSV, with its error, its
+Pareto flag and whether it meets frontier.targets."""
+from ogn.workflow.job import start_job
+
+sm = snakemake
+log = start_job(sm)
+
+import pandas as pd
+
+from ogn.data.atomic import write_csv
+from ogn.runtime.frontier import frontier_table
+
+table = frontier_table([pd.read_csv(path) for path in sm.input], sm.params.frontier)
+write_csv(table, sm.output.table)
+for row in table.itertuples():
+    log(f"{row.point}: error {row.error:.3g}, {row.learned_s:.3g} s ({row.over_md:.3g} of MD, "
+        f"{row.over_lammps:.3g} of LAMMPS), stable {row.stable_md_steps} MD steps"
+        + (", on the front" if row.pareto else "") + (", meets the targets" if row.meets_targets
+                                                      else ""))
