@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ogn.runtime.frontier import frontier_table, meets_targets, pareto_mask, point_error
+from ogn.report.headline import frontier_markdown
+from ogn.runtime.frontier import (
+    frontier_table,
+    meets_targets,
+    pareto_mask,
+    point_error,
+    recommended_point,
+)
 from ogn.runtime.timing import interleaved_seconds
 from ogn.workflow import frontier as plan
 from ogn.workflow.config import ConfigError, validate_config
@@ -117,3 +124,19 @@ def test_a_bad_frontier_block_is_named(paper_config, edit, message):
     config["frontier"].update(edit)
     with pytest.raises(ConfigError, match=message):
         validate_config(config)
+
+
+def test_the_recommended_point_is_the_fastest_that_meets_the_targets(paper_config):
+    settings = {**paper_config["frontier"], "rollout_steps": [100, 1000]}
+    extra = {"step_family": ["direct"] * 4, "over_md": [0.3, 0.1, 0.2, 0.05],
+             "over_lammps": [0.6, 0.2, 0.4, 0.1], "training_steps": [10] * 4,
+             "test_loss_dr": [0.1] * 4, "test_loss_dv": [0.2] * 4, "timed_md_steps": [100] * 4,
+             "N": [10000] * 4, "repeats": [3] * 4, "cpu_model": ["cpu"] * 4, "threads": [2] * 4,
+             "force_evaluations_per_100_md_steps": [0.0] * 4, "layout": ["edges"] * 4}
+    table = frontier_table([rows(**extra)], settings)
+    assert recommended_point(table)["point"] == "a"
+    text = frontier_markdown(table, "sio2", settings)
+    assert "Recommended: **a**" in text and text.count("\n| ") == 5  # header + 4 points
+    table["meets_targets"] = False
+    assert recommended_point(table) is None
+    assert "No point meets every target." in frontier_markdown(table, "sio2", settings)

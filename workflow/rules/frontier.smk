@@ -93,6 +93,7 @@ rule frontier_table:
         lambda w: frontier_plan.point_rows(config, w.system),
     output:
         table="results/frontier/{system}.csv",
+        markdown="results/frontier/{system}.md",
     params:
         frontier=FRONTIER,
     log:

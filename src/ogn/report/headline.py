@@ -261,13 +261,47 @@ def ablation_markdown(table: pd.DataFrame, minutes: float) -> str:
               "`verlet{n}` rows: velocity Verlet with the true potential, each stride of k MD "
               "steps in n steps (no training; n = 1 is MD at k x dt).", ""]
     for (system, k), group in table.groupby(["system", "k"], sort=False):
-        lines += [f"## {system}, k = {k}", "",
-                  "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        for row in group.itertuples():
-            cells = []
-            for column in columns:
-                value = getattr(row, column)
-                cells.append(f"{value:.3g}" if isinstance(value, float) else str(value))
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += [f"## {system}, k = {k}", "", *markdown_rows(group, columns), ""]
     return "\n".join(lines)
+
+
+def markdown_rows(table: pd.DataFrame, columns) -> list[str]:
+    """A Markdown table of ``columns`` of ``table``: header, rule, one line per row (floats
+    to 3 significant digits)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table.itertuples():
+        cells = []
+        for column in columns:
+            value = getattr(row, column)
+            cells.append(f"{value:.3g}" if isinstance(value, float) else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def frontier_markdown(table: pd.DataFrame, system: str, settings: dict) -> str:
+    """One system's frontier (rule frontier_table) as Markdown: the recommended point (the
+    fastest that meets ``frontier.targets``) or why there is none, then every point."""
+    from ogn.runtime.frontier import recommended_point
+
+    steps = sorted(int(s) for s in settings["rollout_steps"])
+    targets = settings["targets"]
+    lines = [f"# The accuracy/speed frontier of {system}", "",
+             f"Each point trained {float(settings['minutes']):g} min; error: the larger of the "
+             f"position RMSE over the cage size and the velocity RMSE over sqrt(kB T / m) at MD "
+             f"step {steps[0]}; times: {int(table['timed_md_steps'].iloc[0])} MD steps at "
+             f"N = {int(table['N'].iloc[0])}, medians of {int(table['repeats'].iloc[0])} "
+             f"interleaved rounds beside our MD and LAMMPS, {table['cpu_model'].iloc[0]}, "
+             f"{int(table['threads'].iloc[0])} threads. Targets: error <= {targets['error']:g}, "
+             f"stable {steps[-1]} MD steps, energy drift <= {targets['energy_drift']:g} of <KE>.",
+             ""]
+    best = recommended_point(table)
+    if best is None:
+        lines += ["No point meets every target.", ""]
+    else:
+        lines += [f"Recommended: **{best['point']}** ({best['step_family']}): error "
+                  f"{best['error']:.3g}, {best['learned_s']:.3g} s, {best['over_md']:.3g} of our "
+                  f"MD's time and {best['over_lammps']:.3g} of LAMMPS's.", ""]
+    columns = ["point", "training_steps", "test_loss_dr", "test_loss_dv", "error",
+               "stable_md_steps", "energy_drift", "learned_s", "over_md", "over_lammps",
+               "force_evaluations_per_100_md_steps", "layout", "pareto", "meets_targets"]
+    return "\n".join(lines + markdown_rows(table, columns)) + "\n"

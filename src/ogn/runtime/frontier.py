@@ -164,3 +164,10 @@ def frontier_table(rows, settings: dict):
     table["pareto"] = pareto_mask(table["learned_s"], table["error"])
     table["meets_targets"] = meets_targets(table, settings["targets"], steps[0], steps[-1])
     return table.sort_values("learned_s", kind="stable").reset_index(drop=True)
+
+
+def recommended_point(table):
+    """The fastest point of a :func:`frontier_table` that meets the targets (its row), or
+    None where none does."""
+    good = table[table["meets_targets"].astype(bool)]
+    return None if good.empty else good.sort_values("learned_s", kind="stable").iloc[0]
