@@ -275,3 +275,27 @@ def test_a_crossing_below_the_end_of_the_ramp_is_flagged_not_reported_as_fine():
     assert "not flatter" in _fictive_caveat(table(0.7, 0.5, 1.1))
     both = _fictive_caveat(table(0.3, 0.5, 1.2))
     assert both.count("; ill-determined: ") == 2 and "below the end" in both
+
+
+def test_summary_sets_the_timed_models_speed_beside_its_own_rollout_errors():
+    """4C: the learned model's time over our MD's and LAMMPS's at the largest N, from the
+    runtime table, with the accuracy row of the same (system, layers, k) in the note."""
+    from ogn.report.headline import speed_rows
+
+    runtime = pd.DataFrame({
+        "system": ["sio2"] * 6, "N": [1000] * 3 + [10000] * 3,
+        "engine": ["md", "fast_ogn", "lammps"] * 2,
+        "median_s": [1.0, 0.5, 0.8, 8.0, 2.0, 4.0],
+        "model": ["", "results/models/sio2/L2_k10/model.npz", ""] * 2,
+        "model_k": [0, 10, 0] * 2, "substeps": [0, 5, 0] * 2,
+        "layout": ["cells", "rows", ""] * 2})
+    accuracy = pd.DataFrame({"system": ["sio2"], "layers": [2], "k": [10],
+                             "evaluated_md_step": [100], "position_rmse_over_cage": [0.035],
+                             "velocity_rmse_over_scale": [0.083], "verdict": ["accurate"]})
+    (row,) = speed_rows({"sio2": runtime}, accuracy, 2, {"sio2": 10})
+    assert row[0] == "4C" and "N = 10000" in row[1]
+    assert row[3] == "0.25 / 0.5"  # 2 s / 8 s and 2 s / 4 s
+    assert "L2_k10/model.npz (k = 10, 5 substeps, rows)" in row[4]
+    assert "position 0.035 of the cage, velocity 0.083" in row[4] and "accurate" in row[4]
+    (missing,) = speed_rows({}, None, 2, {})
+    assert missing[3] == "not computed"

@@ -180,6 +180,7 @@ rule summary:
         fictive="results/sweeps/fictive_temperature.csv",
         transfer="results/transfer/transfer_losses.csv",
         accuracy=lambda w: optional_output("results/accuracy.csv"),  # rules parsed later too
+        runtime=expand("results/runtime/{system}.csv", system=RUNTIME_SYSTEMS),
     output:
         csv=report("results/summary.csv", caption="../report/summary.rst", category="Summary"),
         md="results/summary.md",
@@ -191,6 +192,7 @@ rule summary:
         sweep_models=f"sweep models: {architecture_label(SWEEP_MODEL)}",
         production=config["md"]["production"],
         fast_ogn_k={s: config["systems"][s]["fast_ogn_k"] for s in SYSTEMS},
+        runtime_systems=RUNTIME_SYSTEMS,
     log:
         log_path("summary", "summary"),
     benchmark:

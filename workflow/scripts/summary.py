@@ -1,5 +1,6 @@
 """Rule summary: each headline number of the paper next to ours (results/summary.csv, .md).
-Numbers this stage cannot compute are "not computed"; input.accuracy is optional."""
+Numbers this stage cannot compute are "not computed"; input.accuracy is optional; the speed
+rows (4C) read the runtime stage's tables."""
 from ogn.workflow.job import start_job
 
 sm = snakemake
@@ -11,13 +12,16 @@ from ogn.data.atomic import atomic_path, write_csv
 from ogn.report.headline import headline_rows, markdown_table
 
 accuracy = pd.read_csv(sm.input.accuracy[0]) if len(sm.input.accuracy) else None
+runtime_tables = {system: pd.read_csv(path)
+                  for system, path in zip(sm.params.runtime_systems, sm.input.runtime,
+                                          strict=True)}
 rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.input.rmsd),
                      fictive=pd.read_csv(sm.input.fictive),
                      transfer=pd.read_csv(sm.input.transfer), accuracy=accuracy,
                      sweeps=sm.params.sweeps, models=sm.params.models,
                      training=sm.params.training, production=sm.params.production,
                      fast_ogn_k=sm.params.fast_ogn_k, sweep_training=sm.params.sweep_training,
-                     sweep_models=sm.params.sweep_models)
+                     sweep_models=sm.params.sweep_models, runtime_tables=runtime_tables)
 table = pd.DataFrame(rows)
 write_csv(table, sm.output.csv)
 with atomic_path(sm.output.md) as tmp:

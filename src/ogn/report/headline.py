@@ -83,13 +83,14 @@ SWEEP_FIGURES = ("5B", "5C", "S8", "S9")  # rows read off the sweep models
 
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
                   production, fast_ogn_k, sweep_training=None,
-                  sweep_models: str = "") -> list[dict]:
+                  sweep_models: str = "", runtime_tables=None) -> list[dict]:
     """Rows (figure, quantity, paper, ours, note, settings) of the summary table; the sweep
     models' rows carry ``sweep_training`` (default ``training``) and what they train."""
     settings = settings_label(training, production)
     swept = settings_label(sweep_training or training, production) + (
         f"; {sweep_models}" if sweep_models else "")
     rows = (rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k)
+            + speed_rows(runtime_tables, accuracy, int(models["fast_ogn_layers"]), fast_ogn_k)
             + sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k)
             + fictive_rows(fictive, sweeps["glass"]) + transfer_rows(transfer))
     return [{"figure": figure, "quantity": quantity, "paper": paper, "ours": ours,
@@ -98,7 +99,7 @@ def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, 
 
 
 def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
-    """S1 (the OGN's final loss), 2C and 3C (rollout RMSEs), 4B (energy drift), 4C."""
+    """S1 (the OGN's final loss), 2C and 3C (rollout RMSEs), 4B (energy drift)."""
     liquid, glass = sweeps["liquid"], sweeps["glass"]
     fast_layers, ogn_layers = int(models["fast_ogn_layers"]), int(models["ogn_layers"])
     ogn_k = int(models["ogn_k"])
@@ -129,8 +130,39 @@ def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
                  "needs the rollout stage's results/accuracy.csv" if row is None
                  else f"MD: {_fmt(_get(row, 'md_energy_drift_100'))}; verdict "
                  f"{row.get('verdict', '')}"))
-    rows.append(("4C", "Fast-OGN speed-up over MD at N = 10,000", "2-10x (except LJ)",
-                 NOT_COMPUTED, "measured by the runtime stage (results/runtime/), not by this one"))
+    return rows
+
+
+def speed_rows(runtime_tables, accuracy, fast_layers: int, fast_ogn_k: dict) -> list[tuple]:
+    """4C, per system with a runtime table (rule runtime): the timed model's wall time for
+    the table's MD steps over our MD's and over LAMMPS's at the largest N timed, with the
+    same model's rollout errors (results/accuracy.csv) in the note."""
+    if not runtime_tables:
+        return [("4C", "Fast-OGN speed-up over MD at N = 10,000", "2-10x (except LJ)",
+                 NOT_COMPUTED, "needs the runtime stage's results/runtime/<system>.csv")]
+    rows = []
+    for system, table in runtime_tables.items():
+        largest = int(table["N"].max())
+        at = table[table["N"] == largest].set_index("engine")
+        if "fast_ogn" not in at.index:
+            continue
+        learned = at.loc["fast_ogn"]
+        over = {engine: float(learned["median_s"]) / float(at.loc[engine, "median_s"])
+                for engine in ("md", "lammps") if engine in at.index}
+        k = int(fast_ogn_k.get(system, learned["model_k"]))
+        row = _accuracy_row(accuracy, system, fast_layers, k)
+        judged = ("no rollout in results/accuracy.csv" if row is None else
+                  f"its rollout at MD step {int(row['evaluated_md_step'])}: position "
+                  f"{_fmt(_get(row, 'position_rmse_over_cage'))} of the cage, velocity "
+                  f"{_fmt(_get(row, 'velocity_rmse_over_scale'))} of sqrt(kB T / m), "
+                  f"verdict {row['verdict']}")
+        model = str(learned["model"]) or "the runtime stage's model"
+        family = (f"k = {int(learned['model_k'])}, {int(learned['substeps'])} substeps, "
+                  f"{learned['layout']}")
+        rows.append(("4C", f"learned model's time / our MD's and / LAMMPS's, N = {largest}, "
+                     f"{system}", "0.1-0.5 of MD (2-10x faster; LJ slower)",
+                     f"{_fmt(over.get('md'))} / {_fmt(over.get('lammps'))}",
+                     f"{model} ({family}); {judged}"))
     return rows
 
 
