@@ -88,7 +88,14 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
     log(f"model: {architecture_label(model_block)}, {layers} layers")
     paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,
              "curve_path": curve_path, "log": log}
-    if curriculum:
+    learned_tables = int(options.get("learned_tables") or 0)
+    if learned_tables:
+        simulator, start = table_start(simulator, train_pairs, graph_cutoff, learned_tables,
+                                       recipe)
+        log(f"learning the functions of distance as tables of {learned_tables} points, "
+            "begun from the untrained MLPs sampled")
+        state = train(simulator, train_pairs, test_pairs, recipe, start=start, **paths)
+    elif curriculum:
         k1_train, k1_test = (read_pairs(path) for path in curriculum)
         state = train_with_curriculum(simulator, train_pairs, test_pairs, k1_train, k1_test,
                                       recipe, **paths)
@@ -104,6 +111,29 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
     log(f"model written to {model_path} after {state.step} steps "
         f"({state.seconds / 3600:.2f} h of training)")
     return state
+
+
+def table_start(simulator, train_pairs, graph_cutoff: float, points: int, recipe: dict):
+    """(simulator, Start) of a learned force trained as tables of ``points`` samples: the
+    same model with ``NetworkConfig.tabulated`` set, and its first parameters, the untrained
+    MLPs (seeded by ``recipe["seed"]``, as a run of MLPs would begin) sampled into tables."""
+    import jax
+
+    from ogn.learn.batches import training_capacity
+    from ogn.learn.checkpoint import Start
+    from ogn.learn.steps import make_training_functions
+    from ogn.net.normalizer import init_normalizer
+    from ogn.net.simulator import node_feature_size
+    from ogn.net.tables import tabulated_model
+
+    functions = make_training_functions(simulator, recipe)
+    params = functions.init(jax.random.PRNGKey(int(recipe.get("seed", 0))),
+                            train_pairs.n_atoms, training_capacity(train_pairs, graph_cutoff))
+    config, table_params = tabulated_model(simulator.network_config, params,
+                                           simulator.n_species, points)
+    start = Start(params=table_params,
+                  normalizer=init_normalizer(node_feature_size(simulator.n_species)))
+    return make_simulator(config, simulator.n_species), start
 
 
 def tabulated(simulator, state: TrainState, test_pairs, graph_cutoff: float, points: int,

@@ -166,10 +166,16 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
     radius = (edge_core_radii(config.core_radii, sender_species, receiver_species)
               if config.core_radii else None)
     if config.tabulated:  # the trained function as a table (ogn.net.tables)
-        from ogn.net.tables import PAIR_TABLE, hermite, species_pair_index, table_parameter
+        from ogn.net.tables import (
+            PAIR_TABLE,
+            hermite,
+            pair_table_in_use,
+            species_pair_index,
+            table_parameter,
+        )
 
-        table = table_parameter(PAIR_TABLE, graph.nodes.shape[-1], config.tabulated, 1,
-                                graph.edges.dtype)
+        table = pair_table_in_use(table_parameter(PAIR_TABLE, graph.nodes.shape[-1],
+                                                  config.tabulated, 1, graph.edges.dtype))
         pair = species_pair_index(sender_species, receiver_species)
 
         def learned(distance):

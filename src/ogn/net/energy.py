@@ -176,11 +176,18 @@ def three_body_radial(config: NetworkConfig, ordered_species):
     :mod:`ogn.net.tables`."""
     cutoff3 = config.three_body_cutoff
     if config.tabulated:
-        from ogn.net.tables import RADIAL_TABLE, hermite, species_pair_index, table_parameter
+        from ogn.net.tables import (
+            RADIAL_TABLE,
+            hermite,
+            radial_table_in_use,
+            species_pair_index,
+            table_parameter,
+        )
 
         n_species = ordered_species.shape[-1] // 2
-        table = table_parameter(RADIAL_TABLE, n_species, config.tabulated,
-                                config.three_body_channels, ordered_species.dtype)
+        table = radial_table_in_use(table_parameter(RADIAL_TABLE, n_species, config.tabulated,
+                                                    config.three_body_channels,
+                                                    ordered_species.dtype))
         pair = species_pair_index(ordered_species[:, :n_species],
                                   ordered_species[:, n_species:])
         return lambda distance: hermite(table, pair, distance, cutoff3)

@@ -15,7 +15,7 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
                  "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
-                 "repulsive_core": 0.0, "tabulate": 0}
+                 "repulsive_core": 0.0, "tabulate": 0, "learned_tables": 0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
@@ -173,6 +173,18 @@ def option_conflicts(options: dict) -> list[str]:
     if 0 < points < 16:
         conflicts.append(f"model.options.tabulate = {points}: a table needs at least 16 points "
                          "(e.g. 1024; 0: none)")
+    learned = int(options.get("learned_tables") or 0)
+    if learned and (decoder not in LEARNED_FORCE_DECODERS or (
+            decoder == "energy" and options.get("pair_term", "force") != "force")):
+        conflicts.append(f"model.options.learned_tables = {learned} learns functions of one "
+                         "distance as tables: use decoder pair_force, or energy with pair_term "
+                         "force, or set learned_tables to 0")
+    if 0 < learned < 16:
+        conflicts.append(f"model.options.learned_tables = {learned}: a table needs at least 16 "
+                         "points (e.g. 256; 0: learn MLPs)")
+    if learned and points:
+        conflicts.append(f"model.options.learned_tables = {learned} and tabulate = {points}: a "
+                         "model learned as tables is tables already; set tabulate to 0")
     if not 0.0 <= core < 1.0:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "
@@ -209,6 +221,8 @@ def architecture_label(model_config: dict) -> str:
                      "shortest training distance")
     if learned_force and int(options.get("tabulate") or 0) > 0:
         parts.append(f"tabulated on {int(options['tabulate'])} points")
+    if learned_force and int(options.get("learned_tables") or 0) > 0:
+        parts.append(f"learned as tables of {int(options['learned_tables'])} points")
     if options.get("relative_velocity_vectors"):
         parts.append("relative-velocity vectors")
     if options.get("time_reversal"):

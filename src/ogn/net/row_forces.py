@@ -35,7 +35,7 @@ from ogn.md.potentials.lj import row_displacement_components
 from ogn.net.core import core_force
 from ogn.net.decoders import velocity_verlet_increments
 from ogn.net.simulator import rms_std
-from ogn.net.tables import PAIR_TABLE
+from ogn.net.tables import PAIR_TABLE, pair_table_in_use
 
 ROWS_PER_BLOCK = 64  # 10,000 atoms, 190 neighbours, one core: 32, 64 and 256 rows within 6 %
 
@@ -72,7 +72,7 @@ def row_force_field(config, params, standard, n_species: int) -> RowForceField:
     problem = row_layout_problem(config)
     if problem is not None:
         raise ValueError(f"no dense-row evaluation for this model: {problem}")
-    table = params["~"][PAIR_TABLE]  # (S^2, M, 1, 2)
+    table = pair_table_in_use(params["~"][PAIR_TABLE])  # (S^2, M, 1, 2)
     masses = np.asarray(config.species_masses, np.float64)
     radii = (np.asarray(config.core_radii, np.float32).reshape(-1) if config.core_radii
              else None)

@@ -15,7 +15,12 @@ repulsive core (:mod:`ogn.net.core`) stays analytic.
 ``NetworkConfig.tabulated`` > 0 selects the tables (the decoders read parameters
 ``pair_force_table`` (S^2, points, 1, 2) and ``three_body_radial_table`` (S^2, points, C, 2),
 values and derivatives per ordered species pair s_i S + s_j); :func:`tabulated_model` turns
-trained MLP parameters into them.
+trained MLP parameters into them. With ``model.options.learned_tables`` the tables are the
+parameters trained (begun from an untrained MLP's, :func:`tabulated_model`); the decoders
+read them through :func:`pair_table_in_use` and :func:`radial_table_in_use`, which hold the
+laws a free table could break: the pair force the same for both orders of a species pair
+(Newton's third law) and every function 0 in value and slope at its cutoff. A table sampled
+from an MLP has both already and passes through unchanged, bit for bit.
 """
 
 import haiku as hk
@@ -44,6 +49,23 @@ def hermite(table, pair, distance, cutoff: float):
     value = ((2 * t3 - 3 * t2 + 1) * lower[..., 0] + (t3 - 2 * t2 + t) * spacing * lower[..., 1]
              + (-2 * t3 + 3 * t2) * upper[..., 0] + (t3 - t2) * spacing * upper[..., 1])
     return jnp.where((distance < cutoff)[:, None], value, 0.0)
+
+
+def pair_table_in_use(table):
+    """The pair-force table (S^2, M, 1, 2) as the force reads it: the mean of each species
+    pair's two orders (rows s_i S + s_j and s_j S + s_i), so that the force on i from j is
+    minus the force on j from i and total momentum is exact whatever the parameters, with
+    value and slope 0 at the cutoff (the last sample)."""
+    table = jnp.asarray(table)
+    n_species = int(round(np.sqrt(table.shape[0])))
+    swapped = np.array([j * n_species + i for i in range(n_species) for j in range(n_species)])
+    return radial_table_in_use(0.5 * (table + table[swapped]))
+
+
+def radial_table_in_use(table):
+    """A table (P, M, C, 2) with value and slope 0 at its last sample, the cutoff, so that
+    the function it holds goes to 0 smoothly there, as the MLP's envelope makes it."""
+    return jnp.asarray(table).at[:, -1].set(0.0)
 
 
 def species_pair_index(sender_species, receiver_species):
