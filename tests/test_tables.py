@@ -123,11 +123,13 @@ def test_a_trained_model_is_written_tabulated_with_its_test_loss(tmp_path):
     assert abs(table - mlp) < 5e-5 * mlp, said
 
 
-def test_a_free_pair_table_still_obeys_newtons_third_law_and_rotates():
+@pytest.mark.parametrize("slopes_from_values", [False, True])
+def test_a_free_pair_table_still_obeys_newtons_third_law_and_rotates(slopes_from_values):
     """A table whose two orders of the mixed species pair differ (as a table learned from
     the data may) is read through pair_table_in_use: momentum stays exact (1e-13 of the
-    largest m dv) and a rotation of the input rotates the output; a table sampled from an
-    MLP passes through it unchanged, bit for bit."""
+    largest m dv) and a rotation of the input rotates the output, with its slopes as stored
+    or taken from its values; a table sampled from an MLP passes through it unchanged, bit
+    for bit."""
     from ogn.net.tables import PAIR_TABLE, pair_table_in_use
 
     simulator, config = cored_pair_force()
@@ -140,7 +142,8 @@ def test_a_free_pair_table_still_obeys_newtons_third_law_and_rotates():
     params = simulator.init(jax.random.PRNGKey(3), len(species), 4000, jnp.float64)
     table_config, table_params = tabulated_model(config, params, 2, 256)
     sampled = table_params["~"][PAIR_TABLE]
-    assert np.array_equal(np.asarray(pair_table_in_use(sampled)), np.asarray(sampled))
+    assert np.array_equal(np.asarray(pair_table_in_use(sampled, 2.0)), np.asarray(sampled))
+    table_config = table_config._replace(table_slopes_from_values=slopes_from_values)
     noise = jax.random.normal(jax.random.PRNGKey(4), sampled.shape, sampled.dtype)
     free = {**table_params, "~": {**table_params["~"], PAIR_TABLE: sampled + 0.3 * noise}}
     assert not np.allclose(free["~"][PAIR_TABLE][1], free["~"][PAIR_TABLE][2])
@@ -154,8 +157,25 @@ def test_a_free_pair_table_still_obeys_newtons_third_law_and_rotates():
                         velocity @ rotation.T, species, box, standard)
     np.testing.assert_allclose(out[:, 3:] @ rotation.T, turned[:, 3:], rtol=0,
                                atol=1e-12 * np.abs(out[:, 3:]).max())
-    in_use = np.asarray(pair_table_in_use(free["~"][PAIR_TABLE]))
+    in_use = np.asarray(pair_table_in_use(free["~"][PAIR_TABLE], 2.0, slopes_from_values))
     assert np.all(in_use[:, -1] == 0.0) and np.array_equal(in_use[1], in_use[2])
+
+
+def test_slopes_from_values_are_central_differences_exact_for_a_quadratic():
+    """A learned table's slopes (radial_table_in_use with slopes_from_values): the central
+    difference of the values, exact for a quadratic inside, one-sided at 0, and value and
+    slope 0 at the cutoff whatever was stored there (the sample before it sees that 0)."""
+    from ogn.net.tables import radial_table_in_use
+
+    grid = np.linspace(0.0, 2.0, 17)
+    values = 3.0 - grid + 0.25 * grid ** 2
+    table = np.stack([values, np.full_like(values, 99.0)], axis=-1)[None, :, None, :]
+    used = np.asarray(radial_table_in_use(jnp.asarray(table), 2.0, True))[0, :, 0]
+    np.testing.assert_allclose(used[1:-2, 1], -1.0 + 0.5 * grid[1:-2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(used[-2, 1], (0.0 - values[-3]) / 0.25, rtol=1e-12)  # the 0
+    np.testing.assert_allclose(used[0, 1], (values[1] - values[0]) / 0.125, rtol=1e-12)
+    assert used[-1, 0] == 0.0 and used[-1, 1] == 0.0
+    np.testing.assert_array_equal(used[:-1, 0], values[:-1])
 
 
 def test_learned_tables_options_are_checked():
@@ -204,6 +224,12 @@ def test_a_pair_force_learned_as_tables_learns_and_is_written_as_tables(tmp_path
     assert any("tables of 128 points" in line for line in said)
     params, _, metadata = load_model(tmp_path / "model.npz")
     assert metadata["network"]["tabulated"] == 128
+    assert not metadata["network"]["table_slopes_from_values"]  # written with its slopes
+    table = np.asarray(params["~"]["pair_force_table"])[:, :, 0]
+    spacing = 1.6 / 127
+    np.testing.assert_allclose(table[:, 1:-1, 1], (table[:, 2:, 0] - table[:, :-2, 0])
+                               / (2 * spacing), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(table[1], table[2])  # both orders of the mixed pair
     assert "pair_force_table" in params["~"] and not any(
         key.startswith("pair_force/") for key in params)
     curve = pd.read_csv(tmp_path / "curve.csv")

@@ -103,7 +103,13 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
         state = train(simulator, train_pairs, test_pairs, recipe, **paths)
     params, written = state.params, simulator
     points = int(options.get("tabulate") or 0)
-    if points:
+    if learned_tables:  # the tables as trained, in the form every reader of a file takes
+        from ogn.net.tables import tables_in_use
+
+        params = tables_in_use(simulator.network_config, state.params)
+        written = make_simulator(simulator.network_config._replace(
+            table_slopes_from_values=False), simulator.n_species)
+    elif points:
         params, written = tabulated(simulator, state, test_pairs, graph_cutoff, points, log)
     metadata = model_metadata(written, state, train_pairs, test_pairs, model_block, recipe,
                               graph_cutoff, system_config=system_block)
@@ -115,8 +121,9 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
 
 def table_start(simulator, train_pairs, graph_cutoff: float, points: int, recipe: dict):
     """(simulator, Start) of a learned force trained as tables of ``points`` samples: the
-    same model with ``NetworkConfig.tabulated`` set, and its first parameters, the untrained
-    MLPs (seeded by ``recipe["seed"]``, as a run of MLPs would begin) sampled into tables."""
+    same model with ``NetworkConfig.tabulated`` and ``table_slopes_from_values`` set (only
+    the values are trained), and its first parameters, the untrained MLPs (seeded by
+    ``recipe["seed"]``, as a run of MLPs would begin) sampled into tables."""
     import jax
 
     from ogn.learn.batches import training_capacity
@@ -131,6 +138,7 @@ def table_start(simulator, train_pairs, graph_cutoff: float, points: int, recipe
                             train_pairs.n_atoms, training_capacity(train_pairs, graph_cutoff))
     config, table_params = tabulated_model(simulator.network_config, params,
                                            simulator.n_species, points)
+    config = config._replace(table_slopes_from_values=True)
     start = Start(params=table_params,
                   normalizer=init_normalizer(node_feature_size(simulator.n_species)))
     return make_simulator(config, simulator.n_species), start

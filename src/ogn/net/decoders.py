@@ -175,7 +175,8 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
         )
 
         table = pair_table_in_use(table_parameter(PAIR_TABLE, graph.nodes.shape[-1],
-                                                  config.tabulated, 1, graph.edges.dtype))
+                                                  config.tabulated, 1, graph.edges.dtype),
+                                  config.radial_cutoff, config.table_slopes_from_values)
         pair = species_pair_index(sender_species, receiver_species)
 
         def learned(distance):

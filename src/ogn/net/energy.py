@@ -187,7 +187,8 @@ def three_body_radial(config: NetworkConfig, ordered_species):
         n_species = ordered_species.shape[-1] // 2
         table = radial_table_in_use(table_parameter(RADIAL_TABLE, n_species, config.tabulated,
                                                     config.three_body_channels,
-                                                    ordered_species.dtype))
+                                                    ordered_species.dtype),
+                                    cutoff3, config.table_slopes_from_values)
         pair = species_pair_index(ordered_species[:, :n_species],
                                   ordered_species[:, n_species:])
         return lambda distance: hermite(table, pair, distance, cutoff3)

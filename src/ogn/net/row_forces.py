@@ -72,7 +72,8 @@ def row_force_field(config, params, standard, n_species: int) -> RowForceField:
     problem = row_layout_problem(config)
     if problem is not None:
         raise ValueError(f"no dense-row evaluation for this model: {problem}")
-    table = pair_table_in_use(params["~"][PAIR_TABLE])  # (S^2, M, 1, 2)
+    table = pair_table_in_use(params["~"][PAIR_TABLE], config.radial_cutoff,
+                              config.table_slopes_from_values)  # (S^2, M, 1, 2)
     masses = np.asarray(config.species_masses, np.float64)
     radii = (np.asarray(config.core_radii, np.float32).reshape(-1) if config.core_radii
              else None)

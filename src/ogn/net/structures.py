@@ -86,6 +86,11 @@ class NetworkConfig(NamedTuple):
     # learned-force decoders: the learned functions of distance as tables of this many points
     # (ogn.net.tables; 0: the MLPs)
     tabulated: int = 0
+    # tables being learned (model.options.learned_tables): each sample's slope is the central
+    # difference of the values around it, so that only values are trained (a free slope
+    # lets the function wiggle between samples); False in a written model file, whose tables
+    # hold those slopes
+    table_slopes_from_values: bool = False
     core_radii: tuple = ()  # learned-force decoders: (S, S) repulsive-core radii, length unit
 
     @property

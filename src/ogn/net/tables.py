@@ -51,21 +51,48 @@ def hermite(table, pair, distance, cutoff: float):
     return jnp.where((distance < cutoff)[:, None], value, 0.0)
 
 
-def pair_table_in_use(table):
+def pair_table_in_use(table, cutoff: float, slopes_from_values: bool = False):
     """The pair-force table (S^2, M, 1, 2) as the force reads it: the mean of each species
     pair's two orders (rows s_i S + s_j and s_j S + s_i), so that the force on i from j is
-    minus the force on j from i and total momentum is exact whatever the parameters, with
-    value and slope 0 at the cutoff (the last sample)."""
+    minus the force on j from i and total momentum is exact whatever the parameters; then
+    :func:`radial_table_in_use`."""
     table = jnp.asarray(table)
     n_species = int(round(np.sqrt(table.shape[0])))
     swapped = np.array([j * n_species + i for i in range(n_species) for j in range(n_species)])
-    return radial_table_in_use(0.5 * (table + table[swapped]))
+    return radial_table_in_use(0.5 * (table + table[swapped]), cutoff, slopes_from_values)
 
 
-def radial_table_in_use(table):
-    """A table (P, M, C, 2) with value and slope 0 at its last sample, the cutoff, so that
-    the function it holds goes to 0 smoothly there, as the MLP's envelope makes it."""
-    return jnp.asarray(table).at[:, -1].set(0.0)
+def radial_table_in_use(table, cutoff: float, slopes_from_values: bool = False):
+    """A table (P, M, C, 2) on [0, ``cutoff``] with value and slope 0 at its last sample, the
+    cutoff, so that the function it holds goes to 0 smoothly there as the MLP's envelope
+    makes it; with ``slopes_from_values``, every other slope is the central difference of the
+    values beside it (one-sided at 0): a Catmull-Rom spline of the values."""
+    table = jnp.asarray(table)
+    values = table[..., 0].at[:, -1].set(0.0)
+    if not slopes_from_values:
+        return jnp.stack([values, table[..., 1].at[:, -1].set(0.0)], axis=-1)
+    spacing = cutoff / (table.shape[1] - 1)
+    slopes = jnp.concatenate([(values[:, 1:2] - values[:, :1]) / spacing,
+                              (values[:, 2:] - values[:, :-2]) / (2.0 * spacing),
+                              jnp.zeros_like(values[:, :1])], axis=1)
+    return jnp.stack([values, slopes], axis=-1)
+
+
+def tables_in_use(config: NetworkConfig, params) -> dict:
+    """``params`` with its tables replaced by what the decoders read from them
+    (:func:`pair_table_in_use`, :func:`radial_table_in_use`), for a model file: learned
+    tables are written with the symmetry, the zero at the cutoff and the slopes they were
+    trained with, so that the file's model (``table_slopes_from_values`` False) is the one
+    trained."""
+    tables = dict(params["~"])
+    if PAIR_TABLE in tables:
+        tables[PAIR_TABLE] = pair_table_in_use(tables[PAIR_TABLE], config.radial_cutoff,
+                                               config.table_slopes_from_values)
+    if RADIAL_TABLE in tables:
+        tables[RADIAL_TABLE] = radial_table_in_use(tables[RADIAL_TABLE],
+                                                   config.three_body_cutoff,
+                                                   config.table_slopes_from_values)
+    return {**params, "~": tables}
 
 
 def species_pair_index(sender_species, receiver_species):
