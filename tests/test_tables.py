@@ -43,6 +43,17 @@ def increments(simulator, params, position, velocity, species, box, standard):
     return np.concatenate([np.asarray(dr), np.asarray(dv)], axis=1)
 
 
+def isolated_configuration():
+    """(position, velocity, species, box, Standardization): random atoms in the middle of a
+    box too large for periodic images to matter, targets fitted to them."""
+    position, velocity, species, _ = random_configuration(6)
+    position = position + 500.0
+    box = np.full(3, 1000.0)
+    edges = build_edges(position, box, 2.0, capacity=4000)
+    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
+    return position, velocity, species, box, fitted_standardization(velocity, species, d)
+
+
 @pytest.mark.parametrize("model", ["energy", "cored_pair_force"])
 def test_a_tabulated_model_gives_its_mlps_increments_and_keeps_the_laws(model):
     """1024 points: the tabulated increments are those of the MLPs to 1e-5 of their scale
@@ -50,12 +61,7 @@ def test_a_tabulated_model_gives_its_mlps_increments_and_keeps_the_laws(model):
     momentum is exact (measured 1e-16 of the largest m dv) and a rotation of the input
     rotates the output (1e-15); the model file's configuration records the tables."""
     simulator, config = (energy_model(k=5) if model == "energy" else cored_pair_force())
-    position, velocity, species, _ = random_configuration(6)
-    position = position + 500.0
-    box = np.full(3, 1000.0)
-    edges = build_edges(position, box, 2.0, capacity=4000)
-    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
-    standard = fitted_standardization(velocity, species, d)
+    position, velocity, species, box, standard = isolated_configuration()
     params = simulator.init(jax.random.PRNGKey(3), len(species), 4000, jnp.float64)
     table_config, table_params = tabulated_model(config, params, 2, 1024)
     assert table_config.tabulated == 1024
@@ -133,12 +139,7 @@ def test_a_free_pair_table_still_obeys_newtons_third_law_and_rotates(slopes_from
     from ogn.net.tables import PAIR_TABLE, pair_table_in_use
 
     simulator, config = cored_pair_force()
-    position, velocity, species, _ = random_configuration(6)
-    position = position + 500.0
-    box = np.full(3, 1000.0)
-    edges = build_edges(position, box, 2.0, capacity=4000)
-    d = position[edges.receivers[:edges.n_edges]] - position[edges.senders[:edges.n_edges]]
-    standard = fitted_standardization(velocity, species, d)
+    position, velocity, species, box, standard = isolated_configuration()
     params = simulator.init(jax.random.PRNGKey(3), len(species), 4000, jnp.float64)
     table_config, table_params = tabulated_model(config, params, 2, 256)
     sampled = table_params["~"][PAIR_TABLE]

@@ -165,23 +165,19 @@ def option_conflicts(options: dict) -> list[str]:
                          f"{decoder} decoder has none: use decoder pair_force or energy, or set "
                          "repulsive_core to 0")
     points = int(options.get("tabulate") or 0)
-    if points and (decoder not in LEARNED_FORCE_DECODERS or (
-            decoder == "energy" and options.get("pair_term", "force") != "force")):
-        conflicts.append(f"model.options.tabulate = {points} tabulates learned functions of one "
-                         "distance: use decoder pair_force, or energy with pair_term force, "
-                         "or set tabulate to 0")
-    if 0 < points < 16:
-        conflicts.append(f"model.options.tabulate = {points}: a table needs at least 16 points "
-                         "(e.g. 1024; 0: none)")
     learned = int(options.get("learned_tables") or 0)
-    if learned and (decoder not in LEARNED_FORCE_DECODERS or (
-            decoder == "energy" and options.get("pair_term", "force") != "force")):
-        conflicts.append(f"model.options.learned_tables = {learned} learns functions of one "
-                         "distance as tables: use decoder pair_force, or energy with pair_term "
-                         "force, or set learned_tables to 0")
-    if 0 < learned < 16:
-        conflicts.append(f"model.options.learned_tables = {learned}: a table needs at least 16 "
-                         "points (e.g. 256; 0: learn MLPs)")
+    tables_fit = decoder in LEARNED_FORCE_DECODERS and not (
+        decoder == "energy" and options.get("pair_term", "force") != "force")
+    for key, value, what, example in (
+            ("tabulate", points, "tabulates learned functions of one distance", "1024; 0: none"),
+            ("learned_tables", learned, "learns functions of one distance as tables",
+             "256; 0: learn MLPs")):
+        if value and not tables_fit:
+            conflicts.append(f"model.options.{key} = {value} {what}: use decoder pair_force, "
+                             f"or energy with pair_term force, or set {key} to 0")
+        if 0 < value < 16:
+            conflicts.append(f"model.options.{key} = {value}: a table needs at least 16 points "
+                             f"(e.g. {example})")
     if learned and points:
         conflicts.append(f"model.options.learned_tables = {learned} and tabulate = {points}: a "
                          "model learned as tables is tables already; set tabulate to 0")
