@@ -292,10 +292,10 @@ def test_summary_sets_the_timed_models_speed_beside_its_own_rollout_errors():
     accuracy = pd.DataFrame({"system": ["sio2"], "layers": [2], "k": [10],
                              "evaluated_md_step": [100], "position_rmse_over_cage": [0.035],
                              "velocity_rmse_over_scale": [0.083], "verdict": ["accurate"]})
-    (row,) = speed_rows({"sio2": runtime}, accuracy, 2, {"sio2": 10})
+    (row,) = speed_rows({"sio2": runtime}, accuracy, 2)
     assert row[0] == "4C" and "N = 10000" in row[1]
     assert row[3] == "0.25 / 0.5"  # 2 s / 8 s and 2 s / 4 s
     assert "L2_k10/model.npz (k = 10, 5 substeps, rows)" in row[4]
     assert "position 0.035 of the cage, velocity 0.083" in row[4] and "accurate" in row[4]
-    (missing,) = speed_rows({}, None, 2, {})
+    (missing,) = speed_rows({}, None, 2)
     assert missing[3] == "not computed"

@@ -90,7 +90,7 @@ def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, 
     swept = settings_label(sweep_training or training, production) + (
         f"; {sweep_models}" if sweep_models else "")
     rows = (rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k)
-            + speed_rows(runtime_tables, accuracy, int(models["fast_ogn_layers"]), fast_ogn_k)
+            + speed_rows(runtime_tables, accuracy, int(models["fast_ogn_layers"]))
             + sweep_rows(losses, rmsd, sweeps, models, fast_ogn_k)
             + fictive_rows(fictive, sweeps["glass"]) + transfer_rows(transfer))
     return [{"figure": figure, "quantity": quantity, "paper": paper, "ours": ours,
@@ -133,10 +133,11 @@ def rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k) -> list[tuple]:
     return rows
 
 
-def speed_rows(runtime_tables, accuracy, fast_layers: int, fast_ogn_k: dict) -> list[tuple]:
+def speed_rows(runtime_tables, accuracy, fast_layers: int) -> list[tuple]:
     """4C, per system with a runtime table (rule runtime): the timed model's wall time for
     the table's MD steps over our MD's and over LAMMPS's at the largest N timed, with the
-    same model's rollout errors (results/accuracy.csv) in the note."""
+    rollout errors (results/accuracy.csv) of the model of the same system, ``fast_layers``
+    and the timed model's k in the note."""
     if not runtime_tables:
         return [("4C", "Fast-OGN speed-up over MD at N = 10,000", "2-10x (except LJ)",
                  NOT_COMPUTED, "needs the runtime stage's results/runtime/<system>.csv")]
@@ -149,8 +150,7 @@ def speed_rows(runtime_tables, accuracy, fast_layers: int, fast_ogn_k: dict) -> 
         learned = at.loc["fast_ogn"]
         over = {engine: float(learned["median_s"]) / float(at.loc[engine, "median_s"])
                 for engine in ("md", "lammps") if engine in at.index}
-        k = int(fast_ogn_k.get(system, learned["model_k"]))
-        row = _accuracy_row(accuracy, system, fast_layers, k)
+        row = _accuracy_row(accuracy, system, fast_layers, int(learned["model_k"]))
         judged = ("no rollout in results/accuracy.csv" if row is None else
                   f"its rollout at MD step {int(row['evaluated_md_step'])}: position "
                   f"{_fmt(_get(row, 'position_rmse_over_cage'))} of the cage, velocity "
