@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ogn.net.options import option_conflicts
 from ogn.report.headline import frontier_markdown
 from ogn.runtime.frontier import (
     frontier_table,
@@ -48,6 +49,15 @@ def test_a_point_trains_its_step_family_width_and_cutoff(grid_config):
     assert direct["latent_size"] == direct["hidden_size"] == 32
     assert direct["options"]["decoder"] == "vector"
     assert direct["options"]["tabulate"] == 0 and direct["options"]["repulsive_core"] == 0.0
+    # a system whose learned force is trained as tables (the quick preset's silica): its
+    # direct points learn no tables
+    tabled = copy.deepcopy(grid_config)
+    tabled["systems"]["sio2"]["model_options"].update(learned_tables=256, tabulate=0)
+    direct = plan.point_model_block(tabled, "sio2", points["k10_n0_L4_w32_c1"])
+    assert direct["options"]["learned_tables"] == 0
+    assert not option_conflicts(direct["options"])
+    force = plan.point_model_block(tabled, "sio2", points["k10_n5_L2_w32_c1"])
+    assert force["options"]["learned_tables"] == 256
     # silica's own learned force (config.yaml), in 5 substeps of 2 dt over k = 10
     force = plan.point_model_block(grid_config, "sio2", points["k10_n5_L2_w32_c1"])
     assert force["options"]["decoder"] == "pair_force"

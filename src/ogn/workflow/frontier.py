@@ -73,7 +73,7 @@ def point_model_block(config: dict, system: str, point: dict) -> dict:
     options = {**config["model"]["options"], **own}
     substeps = int(point["substeps"])
     if substeps == 0:
-        options.update(decoder="vector", tabulate=0, repulsive_core=0.0,
+        options.update(decoder="vector", tabulate=0, learned_tables=0, repulsive_core=0.0,
                        three_body_cutoff=None)
     else:
         if options.get("decoder") not in LEARNED_FORCES:
