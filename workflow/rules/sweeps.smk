@@ -192,7 +192,6 @@ rule summary:
         sweep_models=f"sweep models: {architecture_label(SWEEP_MODEL)}",
         production=config["md"]["production"],
         fast_ogn_k={s: config["systems"][s]["fast_ogn_k"] for s in SYSTEMS},
-        runtime_systems=RUNTIME_SYSTEMS,
     log:
         log_path("summary", "summary"),
     benchmark:

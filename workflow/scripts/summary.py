@@ -12,9 +12,8 @@ from ogn.data.atomic import atomic_path, write_csv
 from ogn.report.headline import headline_rows, markdown_table
 
 accuracy = pd.read_csv(sm.input.accuracy[0]) if len(sm.input.accuracy) else None
-runtime_tables = {system: pd.read_csv(path)
-                  for system, path in zip(sm.params.runtime_systems, sm.input.runtime,
-                                          strict=True)}
+runtime_tables = {str(table["system"].iloc[0]): table
+                  for table in map(pd.read_csv, sm.input.runtime)}
 rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.input.rmsd),
                      fictive=pd.read_csv(sm.input.fictive),
                      transfer=pd.read_csv(sm.input.transfer), accuracy=accuracy,

@@ -123,18 +123,16 @@ def table_start(simulator, train_pairs, graph_cutoff: float, points: int, recipe
     """(simulator, Start) of a learned force trained as tables of ``points`` samples: the
     same model with ``NetworkConfig.tabulated`` and ``table_slopes_from_values`` set (only
     the values are trained), and its first parameters, the untrained MLPs (seeded by
-    ``recipe["seed"]``, as a run of MLPs would begin) sampled into tables."""
+    ``recipe["seed"]``) sampled into tables."""
     import jax
 
     from ogn.learn.batches import training_capacity
     from ogn.learn.checkpoint import Start
-    from ogn.learn.steps import make_training_functions
     from ogn.net.normalizer import init_normalizer
     from ogn.net.simulator import node_feature_size
     from ogn.net.tables import tabulated_model
 
-    functions = make_training_functions(simulator, recipe)
-    params = functions.init(jax.random.PRNGKey(int(recipe.get("seed", 0))),
+    params = simulator.init(jax.random.PRNGKey(int(recipe.get("seed", 0))),
                             train_pairs.n_atoms, training_capacity(train_pairs, graph_cutoff))
     config, table_params = tabulated_model(simulator.network_config, params,
                                            simulator.n_species, points)
