@@ -70,6 +70,10 @@ def parse_arguments(argv=None):
                         choices=["auto", "rows", "edges"],
                         help="pair tables to time each model on (auto: dense rows for a "
                         "tabulated pair force, the graph's edges otherwise; rows needs one)")
+    parser.add_argument("--skin", type=float, default=None,
+                        help="the learned models' graph skin, length unit (default: "
+                             "runtime.graph_skin; the frontier times with rollout.graph_skin, "
+                             "the skin its accuracy is judged with)")
     parser.add_argument("--csv", default=None, help="also write the rows here")
     return parser.parse_args(argv)
 
@@ -133,7 +137,8 @@ def main(argv=None):
                     labels[label] = labels[f"learned {index}"]
                     engines[label] = make_engine(
                         "fast_ogn", sized, args.steps, threads, model,
-                        float(settings["graph_skin"]), layout)
+                        float(settings["graph_skin"] if args.skin is None else args.skin),
+                        layout)
         for engine in ("md", "lammps"):
             if engine in args.engines:
                 engines[engine] = make_engine(engine, sized, args.steps, threads)

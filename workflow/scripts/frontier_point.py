@@ -27,5 +27,6 @@ row.update(frontier_accuracy(make_system(sm.wildcards.system, sm.params.physics)
 row.update(frontier_speed(sm.wildcards.system, sm.params.physics,
                           read_trajectory(sm.input.state, frames=slice(-1, None)), model,
                           int(settings["size"]), sm.params.runtime, settings["engines"],
-                          int(settings["repeats"]), sm.threads, log))
+                          int(settings["repeats"]), sm.threads, log,
+                          skin=float(sm.params.rollout["graph_skin"])))
 write_csv(pd.DataFrame([row]), sm.output.row)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ogn.evaluate.checks import rollout_checks, usable_skin
+from ogn.evaluate.checks import rollout_checks
 from ogn.evaluate.glass import mean_square_displacement
 from ogn.evaluate.metrics import (
     cage_size,
@@ -56,12 +56,12 @@ def model_rollout(system, model: TrainedModel, settings: dict, md, n_model_steps
                   record_every: int, checks, log: Callable):
     """The model rolled out from the first MD frame with ``checks``; edges within rc + the
     usable part of ``settings["graph_skin"]``. Returns (RolloutResult, skin used)."""
-    graph_cutoff = model.graph_cutoff
-    skin = usable_skin(graph_cutoff, float(settings["graph_skin"]), system.box)
-    log(f"graph rc {graph_cutoff} + skin {skin:g}; close-pair limits (length unit): "
+    fns = make_model_rollout(model, float(settings["graph_skin"]), system.box,
+                             masses=system.mass, checks=checks, log=log)
+    skin = fns.skin
+    log(f"pairs listed within {fns.graph_cutoff:g} + skin {skin:g} (graph rc "
+        f"{model.graph_cutoff:g}); close-pair limits (length unit): "
         f"{np.round(checks.min_distance, 4).tolist()}")
-    fns = make_model_rollout(model, skin, system.box, masses=system.mass, checks=checks,
-                             log=log)
     result = rollout(fns, model.params, model.standard, md.position[0], md.velocity[0],
                      system.species, system.box, n_model_steps, record_every=record_every,
                      log=log)

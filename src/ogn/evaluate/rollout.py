@@ -210,7 +210,14 @@ def make_model_rollout(model, skin: float, box, masses=None,
     """The rollout of a trained model (:class:`ogn.net.trained.TrainedModel`): on dense
     neighbour rows where the model is a tabulated pair force (``layout`` "auto" or "rows"),
     on the graph's edges otherwise (or with ``layout`` "edges"). Both give the same strides
-    (tests/test_row_forces.py); ``log`` is told which."""
+    (tests/test_row_forces.py); ``log`` is told which.
+
+    ``skin`` is the Verlet skin asked for; each layout takes the part of it that fits in half
+    the box beyond its own reach (:func:`ogn.evaluate.checks.usable_skin`): the graph cutoff
+    for the edges, the end of the learned force (``NetworkConfig.radial_cutoff``, which a
+    ``model.options.force_cutoff`` puts below the graph cutoff) for the rows. The skin used
+    is ``RolloutFns.skin``."""
+    from ogn.evaluate.checks import usable_skin
     from ogn.net.row_forces import row_layout_problem
 
     if layout not in ("auto", "rows", "edges"):
@@ -221,11 +228,13 @@ def make_model_rollout(model, skin: float, box, masses=None,
     if layout != "edges" and problem is None:
         if log is not None:
             log("rollout on dense neighbour rows (tabulated pair force)")
-        return make_row_rollout(model.network_config, model.n_species, skin, box, masses,
-                                checks)
+        return make_row_rollout(model.network_config, model.n_species,
+                                usable_skin(model.network_config.radial_cutoff, skin, box),
+                                box, masses, checks)
     if log is not None:
         log("rollout on the graph's edge list")
-    return make_rollout(model.simulator, model.graph_cutoff, skin, box, masses=masses,
+    return make_rollout(model.simulator, model.graph_cutoff,
+                        usable_skin(model.graph_cutoff, skin, box), box, masses=masses,
                         checks=checks, model_dtype=model.network_dtype)
 
 

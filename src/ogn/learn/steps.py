@@ -28,12 +28,30 @@ def loss_weights(training_config: dict):
     return np.array([w_dr] * 3 + [w_dv] * 3)
 
 
+def table_smoothness(training_config: dict) -> float:
+    """``table_smoothness`` of the recipe (``model.options``; 0: none), checked."""
+    weight = float(training_config.get("table_smoothness") or 0.0)
+    if weight < 0:
+        raise ValueError(f"model.options.table_smoothness = {weight:g}: use 0 (none) or a "
+                         "positive weight (e.g. 1e-4)")
+    return weight
+
+
 def make_train_step(simulator: Simulator, optimizer: optax.GradientTransformation,
-                    weights=None):
+                    weights=None, smoothness: float = 0.0):
     """Jitted ``(params, opt_state, standard, nodes, edges, senders, receivers, targets)
     -> (params, opt_state, loss)`` for a batch with a leading batch axis; ``weights`` (6,)
-    weigh the outputs in the loss (see :func:`loss_weights`)."""
-    loss_fn = batched_loss(simulator, weights)
+    weigh the outputs in the loss (see :func:`loss_weights`); ``smoothness`` > 0 adds that
+    times the learned tables' roughness (:func:`ogn.net.tables.table_roughness`) to the loss
+    trained on and returned."""
+    batch_loss = batched_loss(simulator, weights)
+    if smoothness:
+        from ogn.net.tables import table_roughness
+
+        def loss_fn(params, *batch):
+            return batch_loss(params, *batch) + smoothness * table_roughness(params)
+    else:
+        loss_fn = batch_loss
 
     @jax.jit
     def train_step(params, opt_state, standard, nodes, edges, senders, receivers, targets):
@@ -65,7 +83,8 @@ def make_training_functions(simulator: Simulator, training_config: dict) -> Trai
     return TrainingFunctions(init=jax.jit(simulator.init, static_argnums=(1, 2)),
                              optimizer=optimizer,
                              train_step=make_train_step(simulator, optimizer,
-                                                        loss_weights(training_config)),
+                                                        loss_weights(training_config),
+                                                        table_smoothness(training_config)),
                              eval_loss=make_eval_loss(simulator))
 
 

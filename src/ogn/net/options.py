@@ -15,7 +15,8 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "learning_rate": None, "lr_decay_rate": None, "lr_decay_steps": None,
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
                  "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
-                 "repulsive_core": 0.0, "tabulate": 0, "learned_tables": 0}
+                 "repulsive_core": 0.0, "tabulate": 0, "learned_tables": 0,
+                 "force_cutoff": None, "table_smoothness": 0.0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
@@ -53,7 +54,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     ``three_body_edge_fraction`` of the graph's edge slots, default 1: see
     :func:`ogn.net.energy.three_body_edge_fraction`). ``model.options.repulsive_core`` > 0 needs
     ``core_radii``, the (S, S) core radius of each species pair
-    (:func:`ogn.net.core.core_radii`).
+    (:func:`ogn.net.core.core_radii`). ``model.options.force_cutoff`` (learned-force decoders;
+    null: the graph cutoff) is where their learned functions of distance, and the radial
+    basis they read, end (``NetworkConfig.radial_cutoff``): see :func:`force_cutoff_of`.
     """
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
@@ -102,19 +105,47 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
 
         core = radii_table(core_radii)
     relative_velocity_vectors = bool(options.get("relative_velocity_vectors", False))
+    radial_cutoff = 0.0
+    if radial_basis:
+        radial_cutoff = (force_cutoff_of(options, float(graph_cutoff))
+                         if decoder in LEARNED_FORCE_DECODERS else float(graph_cutoff))
     return NetworkConfig(n_layers=int(n_layers), latent_size=int(model_config["latent_size"]),
                          hidden_size=int(model_config["hidden_size"]),
                          mlp_hidden_layers=int(model_config["mlp_hidden_layers"]),
                          output_size=int(output_size),
                          split_edge_projection=bool(split_edge_projection),
                          radial_basis=radial_basis,
-                         radial_cutoff=float(graph_cutoff) if radial_basis else 0.0,
+                         radial_cutoff=radial_cutoff,
                          aggregation=aggregation, decoder=decoder,
                          species_masses=(tuple(float(m) for m in species_masses)
                                          if decoder in EQUIVARIANT_DECODERS else ()),
                          relative_velocity_vectors=relative_velocity_vectors,
                          stride_time=float(stride_time) if substeps else 0.0,
                          substeps=substeps, core_radii=core, **three_body)
+
+
+def force_cutoff_of(options: dict, graph_cutoff: float) -> float:
+    """Where a learned force's functions of distance end, ``model.options.force_cutoff`` (null:
+    the graph cutoff), at most the graph cutoff.
+
+    The graph keeps every edge within its cutoff; a force that ends before it leaves the
+    margin between the two as a skin. A rollout rebuilds its pair lists once per stride (and
+    the paper's boxes, twice the graph cutoff wide, leave no room for a skin beyond it), so
+    a pair that comes within the force's reach during a stride is then already listed. With
+    no margin such a pair is missed until the next stride and then appears inside the range
+    with its energy: a learned force whose tail is not exactly zero gains or loses that much
+    energy at every stride (silica's learned tables: 1.9 % of <KE> over 1000 MD steps; the
+    same tables ended at BKS's 8 A cutoff: 0.2 %)."""
+    cutoff = options.get("force_cutoff")
+    if cutoff is None:
+        return float(graph_cutoff)
+    cutoff = float(cutoff)
+    if not 0 < cutoff <= graph_cutoff * (1 + 1e-12):
+        raise ValueError(f"model.options.force_cutoff = {cutoff:g} must lie in (0, the graph "
+                         f"cutoff {graph_cutoff:g}]: a learned force sees graph edges only; "
+                         "lower it (e.g. the potential's cutoff), or raise the system's "
+                         "graph_cutoff")
+    return cutoff
 
 
 def three_body_shape(options: dict, graph_cutoff: float) -> dict:
@@ -178,9 +209,18 @@ def option_conflicts(options: dict) -> list[str]:
         if 0 < value < 16:
             conflicts.append(f"model.options.{key} = {value}: a table needs at least 16 points "
                              f"(e.g. {example})")
+    smoothness = float(options.get("table_smoothness") or 0.0)
+    if smoothness and not learned:
+        conflicts.append(f"model.options.table_smoothness = {smoothness:g} smooths learned "
+                         "tables: set model.options.learned_tables (e.g. 256), or set "
+                         "table_smoothness to 0")
     if learned and points:
         conflicts.append(f"model.options.learned_tables = {learned} and tabulate = {points}: a "
                          "model learned as tables is tables already; set tabulate to 0")
+    if options.get("force_cutoff") is not None and decoder not in LEARNED_FORCE_DECODERS:
+        conflicts.append(f"model.options.force_cutoff ends a learned force; the {decoder} "
+                         "decoder has none: use decoder pair_force or energy, or set "
+                         "force_cutoff to null")
     if not 0.0 <= core < 1.0:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "
@@ -215,10 +255,14 @@ def architecture_label(model_config: dict) -> str:
     if learned_force and float(options.get("repulsive_core") or 0.0) > 0:
         parts.append(f"repulsive core below {float(options['repulsive_core']):g} of the "
                      "shortest training distance")
+    if learned_force and options.get("force_cutoff") is not None:
+        parts.append(f"force cutoff {float(options['force_cutoff']):g}")
     if learned_force and int(options.get("tabulate") or 0) > 0:
         parts.append(f"tabulated on {int(options['tabulate'])} points")
     if learned_force and int(options.get("learned_tables") or 0) > 0:
-        parts.append(f"learned as tables of {int(options['learned_tables'])} points")
+        parts.append(f"learned as tables of {int(options['learned_tables'])} points"
+                     + (f", smoothness {float(options['table_smoothness']):g}"
+                        if float(options.get("table_smoothness") or 0.0) else ""))
     if options.get("relative_velocity_vectors"):
         parts.append("relative-velocity vectors")
     if options.get("time_reversal"):
@@ -238,7 +282,7 @@ def architecture_label(model_config: dict) -> str:
 # ----------------------------------------------------------------------------- recipe
 
 TRAINING_OPTIONS = ("time_reversal", "loss_weights", "curriculum_k1_fraction", "learning_rate",
-                    "lr_decay_rate", "lr_decay_steps")
+                    "lr_decay_rate", "lr_decay_steps", "table_smoothness")
 
 
 def training_recipe(model_config: dict, training_config: dict) -> dict:

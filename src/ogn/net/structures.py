@@ -39,7 +39,9 @@ class NetworkConfig(NamedTuple):
     ``model.architecture: extended``; see :func:`network_config`):
 
     * ``radial_basis`` n > 0: edge inputs gain |r|/rc and n Gaussians of |r|/rc times a
-      smooth cosine envelope that vanishes at the graph cutoff ``radial_cutoff``;
+      smooth cosine envelope that vanishes at ``radial_cutoff``: the graph cutoff, or for the
+      learned-force decoders the end of the learned force (``model.options.force_cutoff``,
+      at most the graph cutoff; their tables span [0, radial_cutoff]);
     * ``aggregation`` ``"mean"``: the sums over outgoing and incoming edges are divided by the
       graph's mean number of edges per atom;
     * ``decoder`` ``"vector"``: :func:`vector_decoder` (equivariant, momentum-conserving);

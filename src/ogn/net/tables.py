@@ -95,6 +95,20 @@ def tables_in_use(config: NetworkConfig, params) -> dict:
     return {**params, "~": tables}
 
 
+def table_roughness(params):
+    """The mean over every learned table (species pair, channel) and interior sample of the
+    squared second difference of the values, v[i-1] - 2 v[i] + v[i+1], in the tables' own
+    units (0 for a model without tables). A straight line scores 0; a function with the
+    curvature f'' scores (f'' h^2)^2 at spacing h. Added to the training loss times
+    ``model.options.table_smoothness``, it gives the values that the data barely reach (the
+    few closest pairs, the far tail) a smooth continuation of their neighbours instead of
+    the noise of a few gradients."""
+    tables = [params.get("~", {}).get(name) for name in (PAIR_TABLE, RADIAL_TABLE)]
+    terms = [jnp.mean(jnp.square(t[:, :-2, :, 0] - 2.0 * t[:, 1:-1, :, 0] + t[:, 2:, :, 0]))
+             for t in tables if t is not None]
+    return sum(terms) if terms else jnp.zeros(())
+
+
 def species_pair_index(sender_species, receiver_species):
     """(E,) s_i S + s_j of the one-hot species rows of each edge's ends."""
     n_species = sender_species.shape[-1]

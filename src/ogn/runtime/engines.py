@@ -103,11 +103,9 @@ def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, posi
     step); no instability checks (a timing must not stop early); ``layout`` the pair table
     (:func:`ogn.evaluate.rollout.make_model_rollout`: auto, rows or edges).
     """
-    from ogn.evaluate.checks import usable_skin
     from ogn.evaluate.rollout import make_model_rollout, rollout
 
     box = np.asarray(system.box, np.float64)
-    skin = usable_skin(model.graph_cutoff, skin, box)
     fns = make_model_rollout(model, skin, box, layout=layout)
     n_model_steps = max(1, -(-int(n_steps) // model.k))
     velocity_files = system.units.velocity_to_files(np.asarray(velocity, np.float64))

@@ -85,16 +85,20 @@ def frontier_accuracy(system, model: TrainedModel, test_pairs, md, rollout_setti
 
 def frontier_speed(name: str, block: dict, start, model: TrainedModel, n_atoms: int,
                    runtime_settings: dict, engines, repeats: int, threads: int,
-                   log: Callable) -> dict:
+                   log: Callable, skin: float | None = None) -> dict:
     """The speed numbers of a point's row (module docstring): ``runtime_settings`` gives the
-    MD steps timed and how the sized configuration is prepared (the ``runtime`` block)."""
+    MD steps timed and how the sized configuration is prepared (the ``runtime`` block); the
+    model runs with the graph skin ``skin`` (default ``runtime.graph_skin``): the frontier
+    passes the rollout's, so that the model is timed as its accuracy was judged (a learned
+    force that ends before the graph cutoff needs the skin to see the pairs that come within
+    its reach during a stride: :func:`ogn.net.options.force_cutoff_of`)."""
     steps = int(runtime_settings["md_steps"])
     sized = sized_configuration(name, block, start.position[-1], start.species, start.box,
                                 int(n_atoms), int(runtime_settings["fire_steps"]),
                                 int(runtime_settings["settle_steps"]),
                                 int(runtime_settings["seed"]), log=log)
-    timed = {"learned": make_engine("fast_ogn", sized, steps, threads, model,
-                                    float(runtime_settings["graph_skin"]))}
+    skin = float(runtime_settings["graph_skin"] if skin is None else skin)
+    timed = {"learned": make_engine("fast_ogn", sized, steps, threads, model, skin)}
     for engine in engines:
         timed[engine] = make_engine(engine, sized, steps, threads)
     seconds = interleaved_seconds({label: engine.run for label, engine in timed.items()},
@@ -103,7 +107,7 @@ def frontier_speed(name: str, block: dict, start, model: TrainedModel, n_atoms: 
     costs = stride_costs(model)
     machine = machine_info(threads)
     row = {"N": len(sized.system.species), "timed_md_steps": steps, "repeats": int(repeats),
-           "layout": timed["learned"].info().get("layout", ""),
+           "layout": timed["learned"].info().get("layout", ""), "graph_skin": skin,
            "force_evaluations_per_100_md_steps": costs["force_evaluations_per_100_md_steps"],
            "network_passes_per_100_md_steps": costs["network_passes_per_100_md_steps"],
            "learned_s": median["learned"],

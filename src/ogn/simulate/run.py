@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ogn.data.h5md import Trajectory
-from ogn.evaluate.checks import RolloutChecks, rollout_checks, usable_skin
+from ogn.evaluate.checks import RolloutChecks, rollout_checks
 from ogn.evaluate.rollout import make_model_rollout, rollout
 from ogn.md.units import unit_system
 from ogn.simulate.configuration import (
@@ -126,11 +126,11 @@ def run(model, configuration: Configuration, md_steps: int, *,
     stride_time = k * float(model.dt if model.dt is not None else 1.0)
     after_stride, potential_energy = strides_hook(model, configuration, options, mass, units,
                                                   stride_time, system_block, log)
-    skin = usable_skin(model.graph_cutoff, float(options.skin), configuration.box)
     checks = options.checks or rollout_checks(
         configuration.position[None], configuration.box, configuration.species,
         model.n_species, DEFAULT_CHECKS)
-    fns = make_model_rollout(model, skin, configuration.box, masses=mass, checks=checks,
+    fns = make_model_rollout(model, float(options.skin), configuration.box, masses=mass,
+                             checks=checks,
                              log=log)
     result = rollout(fns, model.params, model.standard, configuration.position,
                      configuration.velocity, configuration.species, configuration.box,

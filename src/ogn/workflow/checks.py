@@ -27,6 +27,12 @@ def startup_problems(config: dict) -> list[str]:
                                 f"exceeds the graph cutoff {block['graph_cutoff']:g} (the "
                                 "angular terms see graph edges only): lower it in "
                                 f"systems.{name}.model_options")
+            force_cutoff = merged.get("force_cutoff")
+            if force_cutoff is not None and float(force_cutoff) > float(block["graph_cutoff"]):
+                problems.append(f"systems.{name}: model.options.force_cutoff = "
+                                f"{force_cutoff:g} exceeds the graph cutoff "
+                                f"{block['graph_cutoff']:g} (a learned force sees graph edges "
+                                f"only): lower it in systems.{name}.model_options")
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])

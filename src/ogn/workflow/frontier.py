@@ -14,7 +14,7 @@ A point is one choice of
   message passing (a learned force reads no message-passing layer, so its points take only
   the first value of ``layers``; its width is that of its pair MLP);
 * ``cutoff_fraction``: the graph cutoff as a fraction of the system's ``graph_cutoff``
-  (a three-body cutoff above it is cut to it).
+  (a three-body cutoff or force cutoff above it is cut to it).
 """
 
 import itertools
@@ -74,15 +74,16 @@ def point_model_block(config: dict, system: str, point: dict) -> dict:
     substeps = int(point["substeps"])
     if substeps == 0:
         options.update(decoder="vector", tabulate=0, learned_tables=0, repulsive_core=0.0,
-                       three_body_cutoff=None)
+                       three_body_cutoff=None, force_cutoff=None)
     else:
         if options.get("decoder") not in LEARNED_FORCES:
             options["decoder"] = "pair_force"
         options["pair_force_substep"] = float(point["k"]) / substeps
         options["curriculum_k1_fraction"] = 0.0  # the stride is part of a learned force
         cutoff = float(point_system_block(config, system, point)["graph_cutoff"])
-        if options.get("three_body_cutoff") is not None:
-            options["three_body_cutoff"] = min(float(options["three_body_cutoff"]), cutoff)
+        for key in ("three_body_cutoff", "force_cutoff"):
+            if options.get(key) is not None:
+                options[key] = min(float(options[key]), cutoff)
     width = int(point["width"])
     return {**{key: value for key, value in config["model"].items() if key != "options"},
             "architecture": "extended", "latent_size": width, "hidden_size": width,
