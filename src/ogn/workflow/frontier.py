@@ -74,7 +74,7 @@ def point_model_block(config: dict, system: str, point: dict) -> dict:
     substeps = int(point["substeps"])
     if substeps == 0:
         options.update(decoder="vector", tabulate=0, learned_tables=0, repulsive_core=0.0,
-                       three_body_cutoff=None, force_cutoff=None)
+                       three_body_cutoff=None, force_cutoff=None, table_smoothness=0.0)
     else:
         if options.get("decoder") not in LEARNED_FORCES:
             options["decoder"] = "pair_force"
