@@ -126,16 +126,18 @@ def soft_run(fns, model, params, standard, strides=40):
 
 def test_the_margin_lists_the_pairs_that_come_within_reach_and_the_energy_is_kept():
     """40 strides of a soft fluid whose learned force ends at 2.0 in a graph of 2.5 (box 5:
-    no skin fits beyond the graph cutoff). On rows within 2.0 + skin 0.5 (the skin taken
-    beyond the force's end) and on the graph's edges within 2.5, the energy is kept to
+    no skin fits beyond the graph cutoff). On rows within 2.0 + skin 0.5 (the margin to the
+    graph cutoff, taken as skin beyond the force's end) and on the graph's edges within 2.5, the energy is kept to
     velocity Verlet's error in float32 (measured 4.5e-4 of <KE> for both); on rows within 2.0
     and no skin, the pairs entering during a stride are missed and it moves by 300x more
     (measured 0.13)."""
     model, params, standard = soft_model()
     box = np.full(3, SIDE)
-    rows = make_model_rollout(model, 0.5, box)
+    rows = make_model_rollout(model, 0.0, box)  # the margin to the graph cutoff as skin
     edges = make_model_rollout(model, 0.5, box, layout="edges")
     assert (rows.layout, rows.skin, edges.layout, edges.skin) == ("rows", 0.5, "edges", 0.0)
+    assert make_model_rollout(model, 0.3, box).skin == 0.5  # at least the margin
+    assert make_model_rollout(model, 9.0, box).skin == 0.5  # what fits in half the box
     kept = [soft_run(fns, model, params, standard) for fns in (rows, edges)]
     missed = soft_run(make_row_rollout(model.network_config, 2, 0.0, box), model, params,
                       standard)

@@ -214,9 +214,10 @@ def make_model_rollout(model, skin: float, box, masses=None,
 
     ``skin`` is the Verlet skin asked for; each layout takes the part of it that fits in half
     the box beyond its own reach (:func:`ogn.evaluate.checks.usable_skin`): the graph cutoff
-    for the edges, the end of the learned force (``NetworkConfig.radial_cutoff``, which a
-    ``model.options.force_cutoff`` puts below the graph cutoff) for the rows. The skin used
-    is ``RolloutFns.skin``."""
+    for the edges; for the rows, the end of the learned force (``NetworkConfig.radial_cutoff``,
+    which a ``model.options.force_cutoff`` puts below the graph cutoff), with at least the
+    margin to the graph cutoff as skin, so that the rows list every pair the model's graph
+    does. The skin used is ``RolloutFns.skin``."""
     from ogn.evaluate.checks import usable_skin
     from ogn.net.row_forces import row_layout_problem
 
@@ -228,9 +229,11 @@ def make_model_rollout(model, skin: float, box, masses=None,
     if layout != "edges" and problem is None:
         if log is not None:
             log("rollout on dense neighbour rows (tabulated pair force)")
+        reach = model.network_config.radial_cutoff
+        margin = max(0.0, float(model.graph_cutoff) - reach)
         return make_row_rollout(model.network_config, model.n_species,
-                                usable_skin(model.network_config.radial_cutoff, skin, box),
-                                box, masses, checks)
+                                usable_skin(reach, max(float(skin), margin), box), box, masses,
+                                checks)
     if log is not None:
         log("rollout on the graph's edge list")
     return make_rollout(model.simulator, model.graph_cutoff,
