@@ -350,7 +350,7 @@ def test_paper_options_name_every_option_and_give_the_paper_model():
     assert {key: recipe[key] for key in paper_recipe} == paper_recipe
     assert {key: value for key, value in recipe.items() if key not in paper_recipe} == {
         "time_reversal": False, "loss_weights": {"dr": 1.0, "dv": 1.0},
-        "curriculum_k1_fraction": 0.0}
+        "curriculum_k1_fraction": 0.0, "table_smoothness": 0.0}
 
 
 PAIR_FORCE = {**SMALL, "architecture": "extended",

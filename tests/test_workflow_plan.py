@@ -98,6 +98,9 @@ def test_a_system_trains_the_model_options_it_recommends():
     quick["systems"]["si"]["model_options"]["three_body_cutoff"] = 5.0
     assert any("systems.si: model.options.three_body_cutoff = 5 exceeds the graph cutoff 4.82"
                in problem for problem in startup_problems(quick))
+    quick["systems"]["si"]["model_options"].update(three_body_cutoff=3.77, force_cutoff=5.0)
+    assert any("systems.si: model.options.force_cutoff = 5 exceeds the graph cutoff 4.82"
+               in problem for problem in startup_problems(quick))
     quick["systems"]["si"]["model_options"] = {"relative_velocity_vectors": True}
     assert any(problem.startswith("systems.si.model_options over model.options")
                for problem in startup_problems(quick))

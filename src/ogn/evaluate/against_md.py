@@ -54,8 +54,9 @@ def md_based_checks(system, md, settings: dict, velocity_in_files: bool = True):
 
 def model_rollout(system, model: TrainedModel, settings: dict, md, n_model_steps: int,
                   record_every: int, checks, log: Callable):
-    """The model rolled out from the first MD frame with ``checks``; edges within rc + the
-    usable part of ``settings["graph_skin"]``. Returns (RolloutResult, skin used)."""
+    """The model rolled out from the first MD frame with ``checks``; pairs within its reach
+    + the usable part of ``settings["graph_skin"]`` (:func:`ogn.evaluate.rollout.
+    make_model_rollout`). Returns (RolloutResult, skin used)."""
     fns = make_model_rollout(model, float(settings["graph_skin"]), system.box,
                              masses=system.mass, checks=checks, log=log)
     skin = fns.skin

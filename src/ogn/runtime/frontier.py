@@ -89,9 +89,7 @@ def frontier_speed(name: str, block: dict, start, model: TrainedModel, n_atoms: 
     """The speed numbers of a point's row (module docstring): ``runtime_settings`` gives the
     MD steps timed and how the sized configuration is prepared (the ``runtime`` block); the
     model runs with the graph skin ``skin`` (default ``runtime.graph_skin``): the frontier
-    passes the rollout's, so that the model is timed as its accuracy was judged (a learned
-    force that ends before the graph cutoff needs the skin to see the pairs that come within
-    its reach during a stride: :func:`ogn.net.options.force_cutoff_of`)."""
+    passes the rollout's, so that the model is timed as its accuracy was judged."""
     steps = int(runtime_settings["md_steps"])
     sized = sized_configuration(name, block, start.position[-1], start.species, start.box,
                                 int(n_atoms), int(runtime_settings["fire_steps"]),

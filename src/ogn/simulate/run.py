@@ -130,8 +130,7 @@ def run(model, configuration: Configuration, md_steps: int, *,
         configuration.position[None], configuration.box, configuration.species,
         model.n_species, DEFAULT_CHECKS)
     fns = make_model_rollout(model, float(options.skin), configuration.box, masses=mass,
-                             checks=checks,
-                             log=log)
+                             checks=checks, log=log)
     result = rollout(fns, model.params, model.standard, configuration.position,
                      configuration.velocity, configuration.species, configuration.box,
                      int(md_steps) // k, record_every=every // k, log=log,

@@ -20,19 +20,15 @@ def startup_problems(config: dict) -> list[str]:
                 problems.extend(f"systems.{name}.model_options over model.options: {problem}"
                                 for problem in option_conflicts({**options, **own}))
             merged = {**options, **own}
-            cutoff = merged.get("three_body_cutoff")
-            if (merged.get("decoder") == "energy" and cutoff is not None
-                    and float(cutoff) > float(block["graph_cutoff"])):
-                problems.append(f"systems.{name}: model.options.three_body_cutoff = {cutoff:g} "
-                                f"exceeds the graph cutoff {block['graph_cutoff']:g} (the "
-                                "angular terms see graph edges only): lower it in "
-                                f"systems.{name}.model_options")
-            force_cutoff = merged.get("force_cutoff")
-            if force_cutoff is not None and float(force_cutoff) > float(block["graph_cutoff"]):
-                problems.append(f"systems.{name}: model.options.force_cutoff = "
-                                f"{force_cutoff:g} exceeds the graph cutoff "
-                                f"{block['graph_cutoff']:g} (a learned force sees graph edges "
-                                f"only): lower it in systems.{name}.model_options")
+            for key, applies, what in (
+                    ("three_body_cutoff", merged.get("decoder") == "energy", "the angular terms"),
+                    ("force_cutoff", True, "a learned force")):
+                cutoff = merged.get(key)
+                if applies and cutoff is not None and float(cutoff) > float(block["graph_cutoff"]):
+                    problems.append(f"systems.{name}: model.options.{key} = {cutoff:g} exceeds "
+                                    f"the graph cutoff {block['graph_cutoff']:g} ({what} see "
+                                    "graph edges only): lower it in "
+                                    f"systems.{name}.model_options")
     for name, block in config["systems"].items():
         pot = block["potential"]
         half_box = 0.5 * float(block["box"])
