@@ -118,7 +118,8 @@ def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, posi
         last["stop"] = result.stop_reason
         return None
 
-    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1), "layout": fns.layout})
+    return Engine(run, lambda: {"rebuilds": last.get("rebuilds", -1), "layout": fns.layout,
+                                "skin": fns.skin})
 
 
 def lammps_engine(system, position, velocity, n_steps: int, threads: int,

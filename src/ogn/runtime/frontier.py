@@ -105,7 +105,8 @@ def frontier_speed(name: str, block: dict, start, model: TrainedModel, n_atoms: 
     costs = stride_costs(model)
     machine = machine_info(threads)
     row = {"N": len(sized.system.species), "timed_md_steps": steps, "repeats": int(repeats),
-           "layout": timed["learned"].info().get("layout", ""), "graph_skin": skin,
+           "layout": timed["learned"].info().get("layout", ""),
+           "graph_skin": timed["learned"].info().get("skin", skin),  # the skin used
            "force_evaluations_per_100_md_steps": costs["force_evaluations_per_100_md_steps"],
            "network_passes_per_100_md_steps": costs["network_passes_per_100_md_steps"],
            "learned_s": median["learned"],
