@@ -128,5 +128,5 @@ def test_core_radii_travel_in_the_model_file_and_the_options_are_checked():
     assert option_conflicts({**PAIR_FORCE["options"], "repulsive_core": 0.9}) == []
     assert any("repulsive_core" in c for c in option_conflicts(
         {"decoder": "vector", "radial_basis": 8, "repulsive_core": 0.9}))
-    assert any("[0, 1)" in c for c in option_conflicts(
+    assert any("[0, 1.5)" in c for c in option_conflicts(
         {**PAIR_FORCE["options"], "repulsive_core": 1.5}))

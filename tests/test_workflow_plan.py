@@ -91,7 +91,8 @@ def test_a_system_trains_the_model_options_it_recommends():
     assert targets.sweep_model_block(quick)["options"]["decoder"] == "vector"
     assert "model_options" not in targets.system_physics(quick, "si")
     assert targets.system_physics(quick, "lj") == {
-        key: value for key, value in quick["systems"]["lj"].items() if key != "model_options"}
+        key: value for key, value in quick["systems"]["lj"].items()
+        if key not in ("model_options", "training")}
     paper = {**quick, "model": {**quick["model"], "architecture": "paper"}}
     assert "options" not in targets.model_block(paper, system="si")  # the paper's OGN as is
     assert startup_problems(quick) == []
@@ -121,7 +122,7 @@ def test_a_system_trains_for_its_own_budget():
     quick["systems"]["sio2"]["training"] = {"max_minutes": 6.0}
     validate_config(quick)
     assert targets.training_block(quick, "sio2")["max_minutes"] == 6.0
-    assert targets.training_block(quick, "lj") == quick["training"]
+    assert targets.training_block(quick, "lj_glass") == quick["training"]
     assert "training" not in targets.system_physics(quick, "sio2")
     quick["systems"]["sio2"]["training"] = {"max_minutes": -1}
     with pytest.raises(ConfigError, match="systems.sio2.training.max_minutes"):

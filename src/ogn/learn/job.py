@@ -10,7 +10,7 @@ from ogn.evaluate.metrics import shortest_pair_distances
 from ogn.learn.checkpoint import TrainState
 from ogn.learn.curriculum import train_with_curriculum
 from ogn.learn.loop import model_metadata, train
-from ogn.net.core import core_radii
+from ogn.net.core import CORE_FRAMES, core_radii
 from ogn.net.energy import mean_neighbours, three_body_edge_fraction
 from ogn.net.graph import spread_frames
 from ogn.net.modelfile import save_model
@@ -67,10 +67,19 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
         log(f"energy decoder: {neighbours:.2f} neighbours per atom within the three-body "
             f"cutoff {cutoff:g} (the moments' normalisation); its edge list holds "
             f"{edge_fraction:.3g} of the graph's edge slots")
+    density = None
+    if options.get("embedding"):
+        from ogn.net.embedding import density_statistics
+        from ogn.net.options import force_cutoff_of
+
+        reach = force_cutoff_of(options, graph_cutoff)
+        density = density_statistics(train_pairs.position, train_pairs.box, reach)
+        log(f"learned embedding: smooth neighbour count within the force cutoff {reach:g} "
+            f"{density[0]:.3f} +- {density[1]:.3f} per atom (the densities' standardisation)")
     radii = None
     fraction = float(options.get("repulsive_core") or 0.0)
     if fraction > 0:
-        shortest = shortest_pair_distances(spread_frames(train_pairs.position),
+        shortest = shortest_pair_distances(spread_frames(train_pairs.position, CORE_FRAMES),
                                            train_pairs.box, train_pairs.species,
                                            len(species), graph_cutoff)
         radii = core_radii(shortest, fraction)
@@ -83,7 +92,8 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
                              stride_steps=int(train_pairs.attrs["k"]),
                              stride_time=stride_time(train_pairs),
                              three_body_neighbours=neighbours,
-                             three_body_edge_fraction=edge_fraction, core_radii=radii)
+                             three_body_edge_fraction=edge_fraction, core_radii=radii,
+                             embedding_density=density)
     simulator = make_simulator(network, len(species))
     log(f"model: {architecture_label(model_block)}, {layers} layers")
     paths = {"graph_cutoff": graph_cutoff, "checkpoint_path": checkpoint,

@@ -11,9 +11,15 @@ is added to the learned force magnitude, in the decoder's force units (the veloc
 scale over the stride, so the learned force is of order one: at r = 0.9 r0 the core pushes
 ten times as hard). Its value and slope vanish at r0, so the force stays smooth; being
 central and a function of the distance, it keeps momentum exact and the motion conservative.
+Below r0 the learned function itself is not read where no training pair was (turned
+attractive there, it pulls a close pair in faster than the core can hold it): a learned MLP
+is held at its value at r0, and a table continues from r0 as an exponential wall with the
+learned force's value and steepness there (:func:`ogn.net.tables.wall_continued`).
 r0 is a fraction (the option's value, e.g. 0.95) of the shortest distance of that species pair
-in the training data, measured when training starts and recorded in the model file: with a
-fraction below one the core leaves the training data (almost) untouched.
+in the training data, measured when training starts on up to CORE_FRAMES configurations and
+recorded in the model file: with a fraction below one the core leaves the training data
+(almost) untouched. (The shortest distance is a tail statistic: 16 configurations of silica
+put O-O at 1.98 A, 256 at 1.78 A.)
 """
 
 import jax.numpy as jnp
@@ -21,6 +27,7 @@ import numpy as np
 
 CORE_STRENGTH = 10.0  # the core's push at r = (1 - CORE_WIDTH) r0, in learned-force units
 CORE_WIDTH = 0.1  # as a fraction of r0
+CORE_FRAMES = 256  # training configurations searched for each species pair's shortest distance
 
 
 def core_radii(shortest: np.ndarray, fraction: float) -> tuple:

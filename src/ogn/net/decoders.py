@@ -114,7 +114,9 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     ``config.stride_time / config.substeps``); the graph's edges are those at the start of the
     stride, their vectors follow the atoms (a pair entering the cutoff during the stride is
     missed, at the envelope's zero). With ``config.core_radii``, the fixed repulsion of
-    :mod:`ogn.net.core` is added below each species pair's core radius.
+    :mod:`ogn.net.core` is added below each species pair's core radius. With
+    ``config.embedding``, the force of the learned embedded-atom energy of
+    :mod:`ogn.net.embedding` is added to the pair force.
 
     Graph fields read: ``edges`` (E, 3) raw edge vectors r_j - r_i, ``nodes`` (N, n_species)
     one-hot species, ``velocity`` (N, 3) in the data's units, ``inverse_mass`` (N,) mean mass
@@ -122,6 +124,13 @@ def pair_force_increments(graph: Graph, config: NetworkConfig):
     the input.
     """
     forces = learned_pair_forces(graph, config)
+    if config.embedding:  # the learned embedded-atom term (ogn.net.embedding)
+        from ogn.net.embedding import embedding_forces
+
+        pair_forces, many_body = forces, embedding_forces(graph, config)
+
+        def forces(displacement):
+            return pair_forces(displacement) + many_body(displacement)
 
     def acceleration(displacement):
         return graph.force_scale * graph.inverse_mass[:, None] * forces(displacement)
@@ -158,7 +167,9 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
     sender towards its receiver): the MLP ``pair_force`` (SiLU) of the radial features of the
     distance at the graph cutoff and the pair's species counts (one-hot of i plus one-hot of
     j, the same for i -> j and j -> i), times the cosine envelope, plus the fixed core of
-    :mod:`ogn.net.core` where ``config.core_radii`` are set. With ``config.tabulated``, f is
+    :mod:`ogn.net.core` where ``config.core_radii`` are set (closer than a pair's core radius,
+    the MLP is held at its value at that radius, and a table continues it as an exponential
+    wall: :func:`ogn.net.tables.wall_continued`). With ``config.tabulated``, f is
     the table of :mod:`ogn.net.tables` instead of the MLP."""
     sender_species = _gather(graph.nodes, graph.senders)
     receiver_species = _gather(graph.nodes, graph.receivers)
@@ -176,7 +187,8 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
 
         table = pair_table_in_use(table_parameter(PAIR_TABLE, graph.nodes.shape[-1],
                                                   config.tabulated, 1, graph.edges.dtype),
-                                  config.radial_cutoff, config.table_slopes_from_values)
+                                  config.radial_cutoff, config.table_slopes_from_values,
+                                  config.core_radii)
         pair = species_pair_index(sender_species, receiver_species)
 
         def learned(distance):
@@ -192,9 +204,12 @@ def pair_force_magnitude(graph: Graph, config: NetworkConfig):
             return force_mlp(features)[:, 0] * cosine_envelope(distance / config.radial_cutoff)
 
     def magnitude(distance):
-        value = learned(distance)
-        if radius is not None:
-            value = value + core_force(distance, radius)
-        return value
+        if radius is None:
+            return learned(distance)
+        if config.tabulated:  # below its core radius the table holds its wall continuation
+            return learned(distance) + core_force(distance, radius)
+        # below its core radius a pair is closer than (almost) every training pair: the
+        # MLP is held at its value there (its tables continue it as a wall)
+        return learned(jnp.maximum(distance, radius)) + core_force(distance, radius)
 
     return magnitude

@@ -54,6 +54,8 @@ def network_config_of(metadata: dict) -> NetworkConfig:
     fields = dict(metadata["network"])
     fields["species_masses"] = tuple(fields.get("species_masses", ()))
     fields["core_radii"] = radii_table(fields.get("core_radii", ()))
+    if "embedding_density" in fields:
+        fields["embedding_density"] = tuple(float(x) for x in fields["embedding_density"])
     return NetworkConfig(**fields)
 
 

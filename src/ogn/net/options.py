@@ -16,7 +16,7 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
                  "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
                  "repulsive_core": 0.0, "tabulate": 0, "learned_tables": 0,
-                 "force_cutoff": None, "table_smoothness": 0.0}
+                 "force_cutoff": None, "table_smoothness": 0.0, "embedding": False}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
@@ -41,7 +41,8 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                    stride_time: float | None = None,
                    three_body_neighbours: float | None = None,
                    three_body_edge_fraction: float | None = None,
-                   core_radii: tuple | None = None) -> NetworkConfig:
+                   core_radii: tuple | None = None,
+                   embedding_density: tuple | None = None) -> NetworkConfig:
     """NetworkConfig from the config block ``model`` and a layer count (``models.*_layers``).
 
     ``model.architecture: paper`` is the paper's OGN whatever ``model.options`` say;
@@ -57,6 +58,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     (:func:`ogn.net.core.core_radii`). ``model.options.force_cutoff`` (learned-force decoders;
     null: the graph cutoff) is where their learned functions of distance, and the radial
     basis they read, end (``NetworkConfig.radial_cutoff``): see :func:`force_cutoff_of`.
+    ``model.options.embedding`` (pair-force decoder) adds the learned embedded-atom term of
+    :mod:`ogn.net.embedding`, its densities standardised by ``embedding_density``, the
+    data's (mean, standard deviation) of :func:`ogn.net.embedding.density_statistics`.
     """
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
@@ -121,7 +125,11 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                                          if decoder in EQUIVARIANT_DECODERS else ()),
                          relative_velocity_vectors=relative_velocity_vectors,
                          stride_time=float(stride_time) if substeps else 0.0,
-                         substeps=substeps, core_radii=core, **three_body)
+                         substeps=substeps, core_radii=core,
+                         embedding=bool(options.get("embedding", False)),
+                         embedding_density=tuple(float(x) for x in
+                                                 (embedding_density or (0.0, 1.0))),
+                         **three_body)
 
 
 def force_cutoff_of(options: dict, graph_cutoff: float) -> float:
@@ -221,10 +229,15 @@ def option_conflicts(options: dict) -> list[str]:
         conflicts.append(f"model.options.force_cutoff ends a learned force; the {decoder} "
                          "decoder has none: use decoder pair_force or energy, or set "
                          "force_cutoff to null")
-    if not 0.0 <= core < 1.0:
+    if options.get("embedding") and decoder != "pair_force":
+        conflicts.append(f"model.options.embedding adds a learned embedded-atom term to the "
+                         f"pair force; the {decoder} decoder has none: use decoder pair_force, "
+                         "or set embedding to false")
+    if not 0.0 <= core < 1.5:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "
-                         "repels: use a value in [0, 1) (e.g. 0.95; 0: no core)")
+                         "repels: use a value in [0, 1.5) (e.g. 0.95, or above 1 where the "
+                         "closest training pairs are too few to learn from; 0: no core)")
     return conflicts
 
 
@@ -252,6 +265,8 @@ def architecture_label(model_config: dict) -> str:
                      + f", {substep})")
     elif options.get("decoder", "node") != "node":
         parts.append(f"{options['decoder']} decoder")
+    if decoder == "pair_force" and options.get("embedding"):
+        parts.append("learned embedding (embedded-atom many-body term)")
     if learned_force and float(options.get("repulsive_core") or 0.0) > 0:
         parts.append(f"repulsive core below {float(options['repulsive_core']):g} of the "
                      "shortest training distance")

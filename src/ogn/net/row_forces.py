@@ -54,6 +54,13 @@ class RowForceField(NamedTuple):
     stride_time: float  # k dt, the data's time unit
     substeps: int
     n_species: int
+    # the learned embedding (ogn.net.embedding), or None: the density table g (values and
+    # slopes, (S^2 M,) like the pair force's), the embedding's coefficients (S, order) and
+    # the densities' standardisation (mean, standard deviation)
+    density_values: jnp.ndarray | None = None
+    density_slopes: jnp.ndarray | None = None
+    embedding_coefficients: jnp.ndarray | None = None
+    embedding_density: tuple = (0.0, 1.0)
 
 
 def row_layout_problem(config) -> str | None:
@@ -73,17 +80,30 @@ def row_force_field(config, params, standard, n_species: int) -> RowForceField:
     if problem is not None:
         raise ValueError(f"no dense-row evaluation for this model: {problem}")
     table = pair_table_in_use(params["~"][PAIR_TABLE], config.radial_cutoff,
-                              config.table_slopes_from_values)  # (S^2, M, 1, 2)
+                              config.table_slopes_from_values,
+                              config.core_radii)  # (S^2, M, 1, 2)
     masses = np.asarray(config.species_masses, np.float64)
     radii = (np.asarray(config.core_radii, np.float32).reshape(-1) if config.core_radii
              else None)
+    embedding = {}
+    if config.embedding:
+        from ogn.net.embedding import COEFFICIENTS, DENSITY_TABLE
+        from ogn.net.tables import radial_table_in_use
+
+        density = radial_table_in_use(params["~"][DENSITY_TABLE], config.radial_cutoff,
+                                      config.table_slopes_from_values)
+        embedding = dict(
+            density_values=density[:, :, 0, 0].reshape(-1),
+            density_slopes=density[:, :, 0, 1].reshape(-1),
+            embedding_coefficients=params["~"][COEFFICIENTS],
+            embedding_density=tuple(config.embedding_density))
     return RowForceField(
         values=table[:, :, 0, 0].reshape(-1), slopes=table[:, :, 0, 1].reshape(-1),
         points=int(table.shape[1]), cutoff=float(config.radial_cutoff), core_radii=radii,
         force_scale=rms_std(standard.target_std[3:]) / config.stride_time,
         inverse_mass=(masses.mean() / masses).astype(np.float32),
         stride_time=float(config.stride_time), substeps=int(config.substeps),
-        n_species=int(n_species))
+        n_species=int(n_species), **embedding)
 
 
 def make_row_forces(field: RowForceField, species, box,
@@ -97,6 +117,15 @@ def make_row_forces(field: RowForceField, species, box,
     n_species = field.n_species
     spacing = field.cutoff / (field.points - 1)
     last = field.points - 1.0
+    embedded = field.density_values is not None
+    if embedded:
+        embedding_slope = embedding_derivative(field, species)
+
+    def locate(r):
+        """The table interval and the position t in it of each distance."""
+        grid = jnp.clip(r / spacing, 0.0, last)
+        left = jnp.minimum(jnp.floor(grid).astype(jnp.int32), field.points - 2)
+        return left, grid - left
 
     def forces(position, neighbor_idx, limit_sq=None):
         dtype = position.dtype
@@ -106,19 +135,43 @@ def make_row_forces(field: RowForceField, species, box,
         species_row = jnp.asarray(species, jnp.int32)
         species_padded = jnp.concatenate([species_row, jnp.zeros((1,), jnp.int32)])
         radii = None if field.core_radii is None else jnp.asarray(field.core_radii, dtype)
+        if embedded:  # first pass: every atom's density, then F'(rho) (ogn.net.embedding)
+            g_values = jnp.asarray(field.density_values, dtype)
+            g_slopes = jnp.asarray(field.density_slopes, dtype)
+
+            def held(r, pair):  # closer than the core radius, g is held at its value there
+                return r if radii is None else jnp.maximum(r, radii[pair])
+
+            def density_rows(rows, idx):
+                _, r, mask = row_displacement_components(position, rows, idx, box_)
+                pair = species_row[rows][:, None] * n_species + species_padded[idx]
+                left, t = locate(held(r, pair))
+                g, _ = hermite_rows(g_values, g_slopes, pair * field.points + left, t,
+                                    spacing)
+                return jnp.sum(jnp.where(mask & (r < field.cutoff), g, 0.0), axis=1)
+
+            rho = map_row_blocks(density_rows, neighbor_idx, rows_per_block)
+            slope_of_f = jnp.concatenate([embedding_slope(rho).astype(dtype),
+                                          jnp.zeros((1,), dtype)])
 
         def row_terms(rows, idx):
             (dx, dy, dz), r, mask = row_displacement_components(position, rows, idx, box_)
             pair = species_row[rows][:, None] * n_species + species_padded[idx]
             # the cubic Hermite table of ogn.net.tables.hermite, one axis at a time
-            grid = jnp.clip(r / spacing, 0.0, last)
-            left = jnp.minimum(jnp.floor(grid).astype(jnp.int32), field.points - 2)
-            t = grid - left
-            base = pair * field.points + left
-            t2 = t * t
-            t3 = t2 * t
-            f = ((2 * t3 - 3 * t2 + 1) * values[base] + (t3 - 2 * t2 + t) * spacing * slopes[base]
-                 + (-2 * t3 + 3 * t2) * values[base + 1] + (t3 - t2) * spacing * slopes[base + 1])
+            left, t = locate(r)
+            f, _ = hermite_rows(values, slopes, pair * field.points + left, t, spacing,
+                                slope=False)
+            if embedded:  # F'(rho_i) g'_ij + F'(rho_j) g'_ji along u_ij
+                reverse = species_padded[idx] * n_species + species_row[rows][:, None]
+                reach = held(r, pair)
+                left_g, t_g = locate(reach)
+                _, g_ij = hermite_rows(g_values, g_slopes, pair * field.points + left_g, t_g,
+                                       spacing)
+                _, g_ji = hermite_rows(g_values, g_slopes, reverse * field.points + left_g,
+                                       t_g, spacing)
+                moving = reach == r  # below the core radius g is constant
+                f = f + jnp.where(moving, slope_of_f[rows][:, None] * g_ij
+                                  + slope_of_f[idx] * g_ji, 0.0)
             within = mask & (r < field.cutoff)
             f = jnp.where(within, f, 0.0)
             if radii is not None:
@@ -136,6 +189,40 @@ def make_row_forces(field: RowForceField, species, box,
         return force, jnp.any(close)
 
     return forces
+
+
+def hermite_rows(values, slopes, base, t, spacing: float, slope: bool = True):
+    """The cubic Hermite interpolant of ``values`` and ``slopes`` (flat tables) between the
+    samples ``base`` and ``base + 1`` at the fraction ``t`` of the interval, and its
+    derivative by distance (None without ``slope``)."""
+    t2 = t * t
+    t3 = t2 * t
+    v0, v1 = values[base], values[base + 1]
+    s0, s1 = spacing * slopes[base], spacing * slopes[base + 1]
+    value = ((2 * t3 - 3 * t2 + 1) * v0 + (t3 - 2 * t2 + t) * s0
+             + (-2 * t3 + 3 * t2) * v1 + (t3 - t2) * s1)
+    if not slope:
+        return value, None
+    derivative = ((6 * t2 - 6 * t) * v0 + (3 * t2 - 4 * t + 1) * s0
+                  + (6 * t - 6 * t2) * v1 + (3 * t2 - 2 * t) * s1) / spacing
+    return value, derivative
+
+
+def embedding_derivative(field: RowForceField, species) -> Callable:
+    """``slope(rho)`` (N,): dE_emb / d rho_i of every atom for the densities ``rho`` (N,) of
+    the learned embedding :mod:`ogn.net.embedding` (its standardisation included)."""
+    import jax
+
+    from ogn.net.embedding import embedding_function
+
+    species = jnp.asarray(species, jnp.int32)
+
+    def total(rho):
+        mean, std = field.embedding_density
+        coefficients = jnp.asarray(field.embedding_coefficients, rho.dtype)[species]
+        return jnp.sum(embedding_function(coefficients, (rho - mean) / std))
+
+    return jax.grad(total)
 
 
 def make_row_stride(field: RowForceField, species, box,

@@ -60,7 +60,10 @@ class NetworkConfig(NamedTuple):
       angular terms read a sub-list of the edges, ``three_body_edge_fraction`` of the graph's
       slots (1: the graph's own list);
     * ``core_radii`` (learned-force decoders; ``model.options.repulsive_core``): per species
-      pair, the radius below which the fixed repulsion of :mod:`ogn.net.core` acts.
+      pair, the radius below which the fixed repulsion of :mod:`ogn.net.core` acts;
+    * ``embedding`` (pair-force decoder; ``model.options.embedding``): the learned
+      embedded-atom energy of :mod:`ogn.net.embedding` adds its many-body force, its
+      densities standardised by ``embedding_density`` (mean, standard deviation).
     """
 
     n_layers: int
@@ -94,6 +97,11 @@ class NetworkConfig(NamedTuple):
     # hold those slopes
     table_slopes_from_values: bool = False
     core_radii: tuple = ()  # learned-force decoders: (S, S) repulsive-core radii, length unit
+    # pair-force decoder: the learned embedded-atom term (ogn.net.embedding), its densities
+    # standardised by the mean and standard deviation of the training data's smooth
+    # neighbour counts within the force cutoff
+    embedding: bool = False
+    embedding_density: tuple = (0.0, 1.0)
 
     @property
     def learned_force(self) -> bool:
@@ -109,6 +117,8 @@ class NetworkConfig(NamedTuple):
                     "pair_force": "learned pair force",
                     "energy": "learned pair + three-body energy"}
         family = families.get(self.decoder, self.decoder)
+        if self.embedding:
+            family += " + learned embedding"
         if self.decoder == "energy" and self.pair_term == "force":
             family = "learned pair force + three-body energy"
         if not self.learned_force:

@@ -51,15 +51,63 @@ def hermite(table, pair, distance, cutoff: float):
     return jnp.where((distance < cutoff)[:, None], value, 0.0)
 
 
-def pair_table_in_use(table, cutoff: float, slopes_from_values: bool = False):
+def pair_table_in_use(table, cutoff: float, slopes_from_values: bool = False,
+                      core_radii: tuple = ()):
     """The pair-force table (S^2, M, 1, 2) as the force reads it: the mean of each species
     pair's two orders (rows s_i S + s_j and s_j S + s_i), so that the force on i from j is
     minus the force on j from i and total momentum is exact whatever the parameters; then
-    :func:`radial_table_in_use`."""
+    :func:`radial_table_in_use`, and with ``core_radii`` (S, S) :func:`wall_continued`."""
     table = jnp.asarray(table)
     n_species = int(round(np.sqrt(table.shape[0])))
     swapped = np.array([j * n_species + i for i in range(n_species) for j in range(n_species)])
-    return radial_table_in_use(0.5 * (table + table[swapped]), cutoff, slopes_from_values)
+    table = radial_table_in_use(0.5 * (table + table[swapped]), cutoff, slopes_from_values)
+    return wall_continued(table, cutoff, core_radii) if core_radii else table
+
+
+WALL_REACH = 0.03  # the wall's log-slope is read over this fraction of the core radius
+WALL_GROWTH_LIMIT = 10.0  # the continued wall grows by at most e^this
+
+
+def wall_continued(table, cutoff: float, core_radii: tuple):
+    """A pair-force table (S^2, M, 1, 2) whose samples closer than their species pair's core
+    radius r0 (:mod:`ogn.net.core`) continue the learned force as an exponential wall.
+
+    Closer than the closest training pair, a learned table holds what it began with (an
+    untrained MLP's values, which may attract) plus the little that smoothness gives it, and
+    a close pair meets no wall: Kob-Andersen's learned tables turn attractive just below the
+    shortest training distance, and rollouts end in an energy jump. Below r0 each sample
+    becomes ``f(r) = f0 exp(kappa (r1 - r))``, f0 the learned force at r1 (the first sample
+    at or beyond r0), kappa the force's logarithmic slope read from f0 and the sample
+    WALL_REACH r0 further out, ``ln(f0 / f(r1 + WALL_REACH r0)) / (WALL_REACH r0)`` where both
+    repel (else 0: the force is held at f0), the growth capped at e^WALL_GROWTH_LIMIT: a
+    Born-Mayer wall that meets the learned force at r1 with its value and steepness. The
+    slopes follow (``-kappa f``). A table is continued from its samples at and beyond r0
+    alone, so continuing it twice changes nothing (model files hold it continued), and
+    being a function of distance per unordered species pair it keeps the force conservative
+    and momentum exact."""
+    table = jnp.asarray(table)
+    pairs, points = table.shape[0], table.shape[1]
+    radii = np.asarray(core_radii, np.float64).reshape(-1)
+    if radii.shape[0] != pairs or not np.any(radii > 0):
+        return table
+    spacing = cutoff / (points - 1)
+    grid = np.arange(points) * spacing
+    values, slopes = table[..., 0], table[..., 1]  # (P, M, C)
+    first = np.minimum(np.ceil(radii / spacing - 1e-9).astype(int), points - 2)
+    reach = np.maximum(np.round(WALL_REACH * radii / spacing).astype(int), 1)
+    outer = np.minimum(first + reach, points - 1)
+    rows = np.arange(pairs)
+    f0, f1 = values[rows, first], values[rows, outer]  # (P, C)
+    repels = (f0 < f1) & (f1 < 0)
+    ratio = jnp.where(repels, f0 / jnp.where(repels, f1, -1.0), 1.0)  # > 1 where it repels
+    steepness = jnp.log(ratio) / ((outer - first) * spacing)[:, None]
+    depth = np.maximum(grid[first][:, None] - grid[None, :], 0.0)  # (P, M): r1 - r
+    below = jnp.asarray((grid[None, :] < grid[first][:, None]) & (radii[:, None] > 0))
+    growth = jnp.exp(jnp.minimum(steepness[:, None, :] * depth[:, :, None], WALL_GROWTH_LIMIT))
+    wall = f0[:, None, :] * growth
+    values = jnp.where(below[..., None], wall, values)
+    slopes = jnp.where(below[..., None], -steepness[:, None, :] * wall, slopes)
+    return jnp.stack([values, slopes], axis=-1)
 
 
 def radial_table_in_use(table, cutoff: float, slopes_from_values: bool = False):
@@ -85,9 +133,15 @@ def tables_in_use(config: NetworkConfig, params) -> dict:
     trained with, so that the file's model (``table_slopes_from_values`` False) is the one
     trained."""
     tables = dict(params["~"])
+    from ogn.net.embedding import DENSITY_TABLE
+
+    if DENSITY_TABLE in tables:
+        tables[DENSITY_TABLE] = radial_table_in_use(tables[DENSITY_TABLE], config.radial_cutoff,
+                                                    config.table_slopes_from_values)
     if PAIR_TABLE in tables:
         tables[PAIR_TABLE] = pair_table_in_use(tables[PAIR_TABLE], config.radial_cutoff,
-                                               config.table_slopes_from_values)
+                                               config.table_slopes_from_values,
+                                               config.core_radii)
     if RADIAL_TABLE in tables:
         tables[RADIAL_TABLE] = radial_table_in_use(tables[RADIAL_TABLE],
                                                    config.three_body_cutoff,
@@ -103,7 +157,10 @@ def table_roughness(params):
     ``model.options.table_smoothness``, it gives the values that the data barely reach (the
     few closest pairs, the far tail) a smooth continuation of their neighbours instead of
     the noise of a few gradients."""
-    tables = [params.get("~", {}).get(name) for name in (PAIR_TABLE, RADIAL_TABLE)]
+    from ogn.net.embedding import DENSITY_TABLE
+
+    tables = [params.get("~", {}).get(name) for name in (PAIR_TABLE, RADIAL_TABLE,
+                                                          DENSITY_TABLE)]
     terms = [jnp.mean(jnp.square(t[:, :-2, :, 0] - 2.0 * t[:, 1:-1, :, 0] + t[:, 2:, :, 0]))
              for t in tables if t is not None]
     return sum(terms) if terms else jnp.zeros(())
@@ -127,6 +184,7 @@ def sampled_functions(config: NetworkConfig, params, n_species: int, points: int
     the MLP parameters ``params`` of a model of shape ``config`` (pair force; with the energy
     decoder also the three-body radial channels), values and derivatives by distance."""
     from ogn.net.decoders import pair_force_magnitude
+    from ogn.net.embedding import DENSITY_TABLE, density_function
     from ogn.net.energy import three_body_radial
 
     pairs = [(i, j) for i in range(n_species) for j in range(n_species)]
@@ -134,8 +192,10 @@ def sampled_functions(config: NetworkConfig, params, n_species: int, points: int
     untabled = config._replace(core_radii=(), tabulated=0)
     tables = {}
     for name, cutoff in ((PAIR_TABLE, config.radial_cutoff),
-                         (RADIAL_TABLE, config.three_body_cutoff)):
-        if name == RADIAL_TABLE and config.decoder != "energy":
+                         (RADIAL_TABLE, config.three_body_cutoff),
+                         (DENSITY_TABLE, config.radial_cutoff)):
+        if ((name == RADIAL_TABLE and config.decoder != "energy")
+                or (name == DENSITY_TABLE and not config.embedding)):
             continue
         grid = np.linspace(0.0, cutoff, points)
         # one edge per (species pair, grid point): the pairs' rows, each repeated per point
@@ -148,6 +208,8 @@ def sampled_functions(config: NetworkConfig, params, n_species: int, points: int
                     [identity[senders], identity[receivers]], axis=-1))(distance)
             graph = Graph(nodes=identity, edges=jnp.zeros((senders.shape[0], 3)),
                           senders=senders, receivers=receivers)
+            if name == DENSITY_TABLE:
+                return density_function(graph, untabled)(distance)[:, None]
             return pair_force_magnitude(graph, untabled)(distance)[:, None]
 
         apply = hk.without_apply_rng(hk.transform(at)).apply
@@ -175,7 +237,8 @@ def tabulated_model(config: NetworkConfig, params, n_species: int, points: int):
                          "1024)")
     tables = sampled_functions(config, params, n_species, points)
     kept = {module: dict(leaves) for module, leaves in params.items()
-            if not module.startswith(("pair_force/", "three_body_radial/"))}
+            if not module.startswith(("pair_force/", "three_body_radial/",
+                                      "embedding_density/"))}
     kept.setdefault("~", {}).update({name: jnp.asarray(table, jnp.float32)
                                      for name, table in tables.items()})
     return config._replace(tabulated=int(points)), kept
