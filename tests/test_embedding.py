@@ -118,18 +118,16 @@ def independent_embedding_energy(params, config, position, species):
         return x
 
     one_hot = np.eye(2)[species]
-    rho = np.zeros(len(position))
-    for i in range(len(position)):
-        for j in range(len(position)):
-            r = np.linalg.norm(position[j] - position[i])
-            if i == j or r >= CUTOFF:
-                continue
-            features = np.concatenate([
-                np.asarray(radial_features(jnp.asarray([r]), config.radial_cutoff,
-                                           config.radial_basis))[0], one_hot[i], one_hot[j]])
-            share = float(params["~"]["embedding_density_share"])
-            rho[i] += (1.0 + share * mlp("embedding_density", features[None])[0, 0]) * float(
-                cosine_envelope(r / config.radial_cutoff))
+    i, j = np.nonzero(~np.eye(len(position), dtype=bool))
+    r = np.linalg.norm(position[j] - position[i], axis=1)
+    i, j, r = i[r < CUTOFF], j[r < CUTOFF], r[r < CUTOFF]
+    features = np.concatenate([np.asarray(radial_features(jnp.asarray(r), config.radial_cutoff,
+                                                          config.radial_basis)),
+                               one_hot[i], one_hot[j]], axis=1)
+    share = float(params["~"]["embedding_density_share"])
+    g = (1.0 + share * mlp("embedding_density", features)[:, 0]) * np.asarray(
+        cosine_envelope(jnp.asarray(r) / config.radial_cutoff))
+    rho = np.bincount(i, weights=g, minlength=len(position))
     mean, std = config.embedding_density
     x = (rho - mean) / std
     coefficients = np.asarray(params["~"][COEFFICIENTS])[species]

@@ -90,6 +90,9 @@ def test_a_system_trains_the_model_options_it_recommends():
     assert "three_body_cutoff" not in lj["options"] or lj["options"]["three_body_cutoff"] is None
     assert targets.sweep_model_block(quick)["options"]["decoder"] == "vector"
     assert "model_options" not in targets.system_physics(quick, "si")
+    for variants in targets.transfer_variants(quick).values():  # the transfer runs' MD too
+        for variant in variants.values():
+            assert not {"model_options", "training"} & set(variant["block"])
     assert targets.system_physics(quick, "lj") == {
         key: value for key, value in quick["systems"]["lj"].items()
         if key not in ("model_options", "training")}

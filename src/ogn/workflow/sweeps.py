@@ -57,7 +57,9 @@ def transfer_variants(config: dict) -> dict[str, dict[str, dict]]:
     * density ``f``: the same box with about f times the atoms (same composition), placed
       at first no closer than 0.9 f^(-1/3) times the system's ``min_distance``.
 
-    ``block`` is a complete ``systems.<name>`` config block for the MD of that variant.
+    ``block`` is a complete ``systems.<name>`` config block for the MD of that variant,
+    without the system's model choice (``model_options``, ``training``): choosing a model
+    reruns no MD.
     """
     transfer = config["sweeps"]["transfer"]
     variants: dict[str, dict[str, dict]] = {}
@@ -70,7 +72,8 @@ def transfer_variants(config: dict) -> dict[str, dict[str, dict]]:
         per_system = {}
         for kind in TRANSFER_KINDS:
             for factor in transfer[f"{kind}_factors"]:
-                block = dict(base)
+                block = {key: value for key, value in base.items()
+                         if key not in ("model_options", "training")}
                 if kind == "size":
                     counts, side = scaled_counts_and_box(base, round(float(factor) * n_atoms))
                     block.update(counts=[int(c) for c in counts], box=float(side))
