@@ -299,3 +299,16 @@ def test_summary_sets_the_timed_models_speed_beside_its_own_rollout_errors():
     assert "position 0.035 of the cage, velocity 0.083" in row[4] and "accurate" in row[4]
     (missing,) = speed_rows({}, None, 2)
     assert missing[3] == "not computed"
+
+
+def test_summary_settings_name_the_systems_own_budgets():
+    """A system that trains for its own budget (systems.<s>.training.max_minutes) is named in
+    the settings column beside the preset's budget."""
+    from ogn.report.headline import settings_label
+
+    production = {"n_train": 3, "steps": 1000}
+    training = {"epochs": 1000, "max_steps": None, "max_minutes": 2.5}
+    assert settings_label(training, production) == ("1000 epochs, at most 2.5 min; 3 train x "
+                                                    "1000 MD steps")
+    assert settings_label(training, production, {"lj": 5.0}) == (
+        "1000 epochs, at most 2.5 min (lj: 5 min); 3 train x 1000 MD steps")

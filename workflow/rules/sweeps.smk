@@ -188,6 +188,9 @@ rule summary:
         sweeps=SWEEPS,
         models=config["models"],
         training=config["training"],
+        system_budgets={name: block["training"]["max_minutes"]
+                        for name, block in config["systems"].items()
+                        if (block.get("training") or {}).get("max_minutes") is not None},
         sweep_training=SWEEP_TRAINING,
         sweep_models=f"sweep models: {architecture_label(SWEEP_MODEL)}",
         production=config["md"]["production"],

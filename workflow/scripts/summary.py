@@ -19,6 +19,7 @@ rows = headline_rows(losses=pd.read_csv(sm.input.losses), rmsd=pd.read_csv(sm.in
                      transfer=pd.read_csv(sm.input.transfer), accuracy=accuracy,
                      sweeps=sm.params.sweeps, models=sm.params.models,
                      training=sm.params.training, production=sm.params.production,
+                     system_budgets=sm.params.system_budgets,
                      fast_ogn_k=sm.params.fast_ogn_k, sweep_training=sm.params.sweep_training,
                      sweep_models=sm.params.sweep_models, runtime_tables=runtime_tables)
 table = pd.DataFrame(rows)

@@ -13,13 +13,19 @@ from ogn.evaluate.losses import loss_knee
 NOT_COMPUTED = "not computed"
 
 
-def settings_label(training: dict, production: dict) -> str:
-    """The training length and data size behind a number (for the summary's preset column)."""
+def settings_label(training: dict, production: dict,
+                   system_budgets: dict | None = None) -> str:
+    """The training length and data size behind a number (for the summary's preset column);
+    ``system_budgets``: {system: minutes} of the systems that train for their own budget
+    (``systems.<s>.training.max_minutes``)."""
     limits = [f"{training['epochs']} epochs"]
     if training.get("max_steps"):
         limits.append(f"at most {training['max_steps']} steps")
     if training.get("max_minutes"):
         limits.append(f"at most {training['max_minutes']} min")
+    if system_budgets:
+        limits[-1] += " (" + ", ".join(f"{name}: {float(minutes):g} min"
+                                       for name, minutes in system_budgets.items()) + ")"
     return (f"{', '.join(limits)}; {production['n_train']} train x {production['steps']} MD "
             f"steps")
 
@@ -83,10 +89,12 @@ SWEEP_FIGURES = ("5B", "5C", "S8", "S9")  # rows read off the sweep models
 
 def headline_rows(*, losses, rmsd, fictive, transfer, accuracy, sweeps, models, training,
                   production, fast_ogn_k, sweep_training=None,
-                  sweep_models: str = "", runtime_tables=None) -> list[dict]:
+                  sweep_models: str = "", runtime_tables=None,
+                  system_budgets: dict | None = None) -> list[dict]:
     """Rows (figure, quantity, paper, ours, note, settings) of the summary table; the sweep
-    models' rows carry ``sweep_training`` (default ``training``) and what they train."""
-    settings = settings_label(training, production)
+    models' rows carry ``sweep_training`` (default ``training``) and what they train, the
+    figures' models the systems' own budgets (``system_budgets``, {system: minutes})."""
+    settings = settings_label(training, production, system_budgets)
     swept = settings_label(sweep_training or training, production) + (
         f"; {sweep_models}" if sweep_models else "")
     rows = (rollout_rows(losses, accuracy, sweeps, models, fast_ogn_k)
