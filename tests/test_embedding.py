@@ -71,8 +71,8 @@ def force_parts(config):
 
 def test_embedding_keeps_momentum_and_rotates():
     """Random parameters with the embedding switched on: sum_i m_i dv_i = 0 to rounding and
-    a random rotation of the input rotates dr and dv. Measured: momentum 4e-16 of the largest
-    m dv, rotated dr and dv 1.1e-13 and 1.3e-13 of their largest component (the embedding's
+    a random rotation of the input rotates dr and dv. Measured: momentum 8e-16 of the largest
+    m dv, rotated dr and dv 1.3e-13 and 1.2e-13 of their largest component (the embedding's
     force here outweighs the pair force's a thousand times)."""
     from scipy.spatial.transform import Rotation
 
@@ -160,7 +160,9 @@ def test_embedding_force_is_minus_the_gradient_of_the_embedding_energy():
     assert np.abs(force).max() > 1e-3
     np.testing.assert_allclose(force, numeric, rtol=0, atol=1e-7 * np.abs(force).max())
 
-    # many-body: the force of atom 1 on atom 0 depends on where atom 2 is
+    # many-body: the force of atom 1 on atom 0 depends on where atom 2 is (densities
+    # standardised near these few atoms' own, where F bends)
+    transformed = force_parts(embedding_config(density=(0.4, 0.3)))
     pair = np.array([[500.0, 500, 500], [501.0, 500, 500]])
     trio = [np.vstack([pair, [[500.0, 500.0 + y, 500]]]) for y in (0.6, 1.9)]
     species3 = np.array([0, 0, 1])
@@ -172,14 +174,14 @@ def test_embedding_force_is_minus_the_gradient_of_the_embedding_energy():
             params, open_graph(position3[[0, 2]], species3[[0, 2]], config)))
         between.append((pair_part[0] - alone_pair[0], emb_part[0] - alone_emb[0]))
     np.testing.assert_allclose(between[0][0], between[1][0], atol=1e-12)  # pair: additive
-    # embedding: not (measured: it changes by 0.39 of itself)
+    # embedding: not (measured: it changes by 0.12 of itself)
     change = np.abs(between[0][1] - between[1][1]).max()
-    assert change > 0.1 * np.abs(between[1][1]).max() > 0
+    assert change > 0.03 * np.abs(between[1][1]).max() > 0
 
 
 def test_embedding_tables_match_its_mlps_and_the_model_file(tmp_path):
     """The density MLP sampled into a float32 table of 1024 points gives the same forces (to
-    1e-4 of the largest; measured 3.4e-5), and the options come back from the model file."""
+    1e-4 of the largest; measured 3.5e-5), and the options come back from the model file."""
     config = embedding_config()
     position, _, species, _ = random_configuration(11, n_atoms=30, side=4.0)
     graph = open_graph(position + 500.0, species, config)

@@ -211,10 +211,16 @@ def test_ablation_trains_every_variant_with_its_options(finished_run):
         best = load_model(folder / "best" / "model.npz")  # model.options: the pair force
         assert best.network_config.decoder == "pair_force"
         assert best.network_config.radial_basis == 8
+        # model.options with the case system's own options over them (LJ: substeps of at
+        # most 1.25 dt, its own decay)
+        options = {**config["model"]["options"],
+                   **(config["systems"][system].get("model_options") or {})}
+        substeps = int(np.ceil(k / float(options.get("pair_force_substep", 2.0)) - 1e-9))
         assert (best.network_config.substeps, best.network_config.stride_time) == \
-            (3, pytest.approx(k * config["systems"][system]["dt"]))
+            (substeps, pytest.approx(k * config["systems"][system]["dt"]))
         assert (best.metadata["training_config"]["lr_decay_rate"],
-                best.metadata["training_config"]["lr_decay_steps"]) == (0.5, 100)
+                best.metadata["training_config"]["lr_decay_steps"]) == (
+                    options["lr_decay_rate"], options["lr_decay_steps"])
         assert best.metadata["training_config"]["time_reversal"] is True
         assert not (folder / "best" / "curve.k1.csv").exists()
 
