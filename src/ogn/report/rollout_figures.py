@@ -2,9 +2,11 @@
 momentum), ESI S3 (error accumulation) and ESI S4 (long rollouts)."""
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from ogn.evaluate.against_md import figure_step_of
+from ogn.evaluate.long_run import long_rollout_judgement
 from ogn.report.plotting import (
     STOP_COLOR,
     add_footer,
@@ -132,9 +134,21 @@ def long_rollout_row(axes, name: str, series, structure) -> None:
     ax_msd, ax_e, ax_g, ax_f = axes
     t = series["time"].to_numpy()
     positive = t > 0
-    ax_msd.loglog(t[positive], series["msd_md"][positive], "k-", label="MD")
-    ax_msd.loglog(t[positive], series["msd_model"][positive], "r--", label="model")
-    ax_msd.set(xlabel="time", ylabel="MSD", title=f"{name}: MSD")
+    for column, style, color, label in (("msd_md", "-", "k", "MD"),
+                                        ("msd_model", "--", "r", "model")):
+        ax_msd.loglog(t[positive], series[column][positive], style, color=color, label=label)
+        error = f"{column}_error"
+        if error in series and np.isfinite(series[error]).any():
+            ax_msd.fill_between(t[positive], (series[column] - series[error])[positive],
+                                (series[column] + series[error])[positive], color=color,
+                                alpha=0.15, lw=0)
+    title = f"{name}: MSD"
+    if "start_frames" in series:
+        judged = long_rollout_judgement(series, structure)
+        title += (f" ({judged['start_frames']} starts; end: model / MD "
+                  f"{judged['msd_ratio']:.2f} +- {judged['msd_ratio_error']:.2f})")
+    ax_msd.set(xlabel="time", ylabel="MSD")
+    ax_msd.set_title(title, fontsize=8)
     e_md = series["total_energy_md"].to_numpy()
     ke = float(series["kinetic_energy_md"].mean())
     ax_e.plot(series["md_step"], (e_md - e_md[0]) / ke, "k-", label="MD")

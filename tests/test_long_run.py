@@ -1,0 +1,41 @@
+"""The long rollout's statistics over several start frames (ESI S4)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from ogn.evaluate.long_run import (
+    long_rollout_judgement,
+    mean_and_error,
+    origin_frames,
+)
+
+
+def test_origin_frames_spread_from_first_to_last():
+    assert origin_frames(1001, 4) == [0, 333, 667, 1000]
+    assert origin_frames(1001, 1) == [0]
+    assert origin_frames(3, 10) == [0, 1, 2]  # never more starts than frames
+    with pytest.raises(ValueError, match="long_origins"):
+        origin_frames(10, 0)
+
+
+def test_mean_and_error_is_the_standard_error_and_keeps_a_stop():
+    rows = np.array([[1.0, 2.0, 4.0], [3.0, 2.0, np.nan]])
+    mean, error = mean_and_error(rows)
+    np.testing.assert_allclose(mean[:2], [2.0, 2.0])
+    np.testing.assert_allclose(error[:2], [1.0, 0.0])  # std (ddof 1) sqrt(2) / sqrt(2)
+    assert np.isnan(mean[2]) and np.isnan(error[2])  # a run that stopped leaves no mean
+    one_mean, one_error = mean_and_error(rows[:1])
+    assert np.all(np.isnan(one_error)) and one_mean[0] == 1.0
+
+
+def test_judgement_ratio_and_its_error():
+    series = pd.DataFrame({"msd_md": [0.0, 4.0], "msd_model": [0.0, 5.0],
+                           "msd_md_error": [0.0, 0.4], "msd_model_error": [0.0, 0.5],
+                           "start_frames": [4, 4]})
+    structure = pd.DataFrame({"g_md": [0.0, 2.5, 1.0], "g_model": [0.0, 2.4, 1.1]})
+    judged = long_rollout_judgement(series, structure)
+    assert judged["msd_ratio"] == pytest.approx(1.25)
+    # relative errors 0.1 and 0.1 add in quadrature
+    assert judged["msd_ratio_error"] == pytest.approx(1.25 * np.sqrt(0.02))
+    assert judged["g_peak_ratio"] == pytest.approx(2.4 / 2.5)
+    assert judged["start_frames"] == 4
