@@ -106,7 +106,7 @@ def test_embedding_keeps_momentum_and_rotates():
 def independent_embedding_energy(params, config, position, species):
     """E_emb written out with numpy: every ordered pair within the cutoff adds
     g(r; s_i, s_j) = (1 + b MLP(radial features, both one-hot species)) x cosine envelope to
-    rho_i, and F_s(x) = c1 x + c2 ln cosh x + c3 (x - tanh x) of x = (rho_i - mu) / sigma."""
+    rho_i, and F_s(x) = c1 x + c2 x^2 / 2 + c3 ln cosh x of x = (rho_i - mu) / sigma."""
     from ogn.net.decoders import cosine_envelope, radial_features
 
     def mlp(prefix, x):
@@ -131,8 +131,8 @@ def independent_embedding_energy(params, config, position, species):
     mean, std = config.embedding_density
     x = (rho - mean) / std
     coefficients = np.asarray(params["~"][COEFFICIENTS])[species]
-    return float(np.sum(coefficients[:, 0] * x + coefficients[:, 1] * np.log(np.cosh(x))
-                        + coefficients[:, 2] * (x - np.tanh(x))))
+    return float(np.sum(coefficients[:, 0] * x + coefficients[:, 1] * x ** 2 / 2
+                        + coefficients[:, 2] * np.log(np.cosh(x))))
 
 
 def test_embedding_force_is_minus_the_gradient_of_the_embedding_energy():

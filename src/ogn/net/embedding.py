@@ -3,8 +3,8 @@ many-body part of an embedded-atom energy, learned.
 
 A pair force cannot hold a metal's cohesion: in the embedded-atom method (EAM, Finnis-Sinclair
 form) the energy of atom i is ``F_{s_i}(rho_i)`` of its local density
-``rho_i = sum_j g_{s_i s_j}(|r_ij|)``, and F is concave (about -sqrt(rho)), so one bond more
-weighs less where there are many. Cu-Zr's learned pair tables drift by 1.2 % of <KE> over
+``rho_i = sum_j g_{s_i s_j}(|r_ij|)``, and F is about -sqrt(rho) (its slope shrinks as rho
+grows), so one bond more gains less where there are many. Cu-Zr's learned pair tables drift by 1.2 % of <KE> over
 1000 MD steps while their own learned energy is kept to 1e-4, which points there. This term
 adds
 
@@ -13,22 +13,22 @@ adds
 to the learned pair force's potential: ``g`` a learned function of distance per ordered
 species pair and, per species,
 
-    F_s(x) = c1 x + c2 ln cosh x + c3 (x - tanh x),
+    F_s(x) = c1 x + c2 x^2 / 2 + c3 ln cosh x,
 
-whose Taylor series about the data's mean density (x = 0) is ``c1 x + c2 x^2 / 2 +
-c3 x^3 / 3``, with a slope bounded by |c1| + |c2| + |c3| however far a density strays (a
-plain cubic's grows as x^2, and its training diverged); the coefficients are learned from 0
-(a fresh model is the pair force alone). ``g`` begins as the
-cosine envelope of the force cutoff, a smooth count of neighbours, plus a learned part (an
-MLP of the radial features times the envelope, or with ``model.options.learned_tables`` a
-table of the whole g, like the pair force's); ``mu`` and ``sigma`` are the mean and standard
-deviation over atoms of that count in the training data, measured when training starts
-(``NetworkConfig.embedding_density``). So F reads a density standardised on the data: the
-many-body part of an embedding lies in how F bends over the few per cent by which one
-atom's density differs from another's (Cu-Zr: 4 %), where a cubic holds EAM's -sqrt(rho)
-closely. Being linear in its coefficients, F learns from the first step: an MLP behind a
-scale that starts at 0 (a product of two small factors) had barely moved after 5 minutes
-of Cu-Zr.
+a quadratic (second-moment) embedding about the data's mean density (x = 0) with a bend of
+bounded slope beside it; the coefficients are learned from 0 (a fresh model is the pair force
+alone). ``g`` begins as the cosine envelope of the force cutoff, a smooth count of
+neighbours, plus a learned part (an MLP of the radial features times the envelope, or with
+``model.options.learned_tables`` a table of the whole g, like the pair force's); ``mu`` and
+``sigma`` are the mean and standard deviation over atoms of that count in the training data,
+measured when training starts (``NetworkConfig.embedding_density``). The many-body part of an
+embedding lies in how F bends over the few per cent by which one atom's density differs from
+another's (Cu-Zr: 4 %). The quadratic term is what carries it: as g learns its shape, the
+densities leave the statistics measured at the start (on Cu-Zr, x ended at -5 +- 1), where
+bounded forms such as ln cosh x or x - tanh x have gone straight, so F' is a constant and the
+term is pair-additive (it learned nothing, docs/extended.md); a quadratic bends the same
+wherever x lies, its shift taken up by c1. Being linear in its coefficients, F learns from the
+first step.
 
 The force ``-dE_emb/dr_i`` is central, pair by pair (``F'(rho_i) g'_{ij} + F'(rho_j)
 g'_{ji}`` along u_ij, F' per unit of rho), so total momentum is exact, rotations commute
@@ -49,7 +49,7 @@ from ogn.net.structures import Graph, NetworkConfig
 DENSITY_TABLE = "embedding_density_table"
 DENSITY_MLP = "embedding_density"
 COEFFICIENTS = "embedding_coefficients"
-EMBEDDING_ORDER = 3  # F's terms: x, ln cosh x, x - tanh x
+EMBEDDING_ORDER = 3  # F's terms: x, x^2 / 2, ln cosh x
 
 
 def density_function(graph: Graph, config: NetworkConfig):
@@ -118,10 +118,10 @@ def embedding_energy(graph: Graph, config: NetworkConfig):
 
 
 def embedding_function(coefficients, x):
-    """(N,) F(x) = c1 x + c2 ln cosh x + c3 (x - tanh x) of each atom's standardised density
+    """(N,) F(x) = c1 x + c2 x^2 / 2 + c3 ln cosh x of each atom's standardised density
     ``x`` (N,) with its own species' coefficients ``coefficients`` (N, EMBEDDING_ORDER)."""
     log_cosh = jnp.logaddexp(x, -x) - jnp.log(2.0).astype(x.dtype)  # no overflow
-    terms = jnp.stack([x, log_cosh, x - jnp.tanh(x)], axis=-1)
+    terms = jnp.stack([x, 0.5 * x * x, log_cosh], axis=-1)
     return jnp.sum(coefficients * terms, axis=-1)
 
 
