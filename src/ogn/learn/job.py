@@ -73,9 +73,11 @@ def train_model_file(train_path, test_path, system_block: dict, model_block: dic
         from ogn.net.options import force_cutoff_of
 
         reach = force_cutoff_of(options, graph_cutoff)
-        density = density_statistics(train_pairs.position, train_pairs.box, reach)
-        log(f"learned embedding: smooth neighbour count within the force cutoff {reach:g} "
-            f"{density[0]:.3f} +- {density[1]:.3f} per atom (the densities' standardisation)")
+        decay = float(options.get("embedding_decay") or 0.0)
+        density = density_statistics(train_pairs.position, train_pairs.box, reach, decay)
+        log(f"learned embedding: starting density (envelope"
+            f"{f' x exp(-r / {decay:g})' if decay else ''}) within the force cutoff {reach:g} "
+            f"{density[0]:.4g} +- {density[1]:.4g} per atom (the densities' standardisation)")
     radii = None
     fraction = float(options.get("repulsive_core") or 0.0)
     if fraction > 0:

@@ -18,9 +18,11 @@ species pair and, per species,
 a quadratic (second-moment) embedding about the data's mean density (x = 0) with a bend of
 bounded slope beside it; the coefficients are learned from 0 (a fresh model is the pair force
 alone). ``g`` begins as the cosine envelope of the force cutoff, a smooth count of
-neighbours, plus a learned part (an MLP of the radial features times the envelope, or with
-``model.options.learned_tables`` a table of the whole g, like the pair force's); ``mu`` and
-``sigma`` are the mean and standard deviation over atoms of that count in the training data,
+neighbours, times exp(-r / ``model.options.embedding_decay``) where that is set
+(:func:`starting_density`), plus a learned part (an MLP of the radial features times that
+shape, or with ``model.options.learned_tables`` a table of the whole g, like the pair
+force's); ``mu`` and ``sigma`` are the mean and standard deviation over atoms of that
+starting density in the training data,
 measured when training starts (``NetworkConfig.embedding_density``). The many-body part of an
 embedding lies in how F bends over the few per cent by which one atom's density differs from
 another's (Cu-Zr: 4 %). The quadratic term is what carries it: as g learns its shape, the
@@ -58,7 +60,7 @@ def density_function(graph: Graph, config: NetworkConfig):
     with ``config.tabulated``, else the MLP ``embedding_density`` of the radial features and
     both one-hot species (sender first: g_ij is not g_ji) times the cosine envelope. Closer
     than a pair's core radius it is held at its value there, as the pair force is."""
-    from ogn.net.decoders import cosine_envelope, radial_features
+    from ogn.net.decoders import radial_features
 
     sender_species = _gather(graph.nodes, graph.senders)
     receiver_species = _gather(graph.nodes, graph.receivers)
@@ -77,8 +79,8 @@ def density_function(graph: Graph, config: NetworkConfig):
     else:
         sizes = [config.hidden_size] * (config.mlp_hidden_layers + 1) + [1]
         mlp = hk.nets.MLP(sizes, activation=jax.nn.silu, name=DENSITY_MLP)
-        # the learned part's share starts at 0: g begins as the envelope (a table sampled
-        # from a fresh model is the envelope itself)
+        # the learned part's share starts at 0: g begins as the starting shape (a table sampled
+        # from a fresh model is that shape itself)
         share = hk.get_parameter("embedding_density_share", (), graph.edges.dtype,
                                  init=jnp.zeros)
 
@@ -87,7 +89,7 @@ def density_function(graph: Graph, config: NetworkConfig):
                 [radial_features(distance, config.radial_cutoff, config.radial_basis),
                  sender_species, receiver_species], axis=-1)
             return ((1.0 + share * mlp(features)[:, 0])
-                    * cosine_envelope(distance / config.radial_cutoff))
+                    * starting_density(distance, config.radial_cutoff, config.embedding_decay))
 
     if radius is None:
         return learned
@@ -132,15 +134,27 @@ def embedding_forces(graph: Graph, config: NetworkConfig):
     return lambda displacement: -gradient(displacement)
 
 
-def density_statistics(positions, box, cutoff: float, frames: int = 16) -> tuple:
+def starting_density(distance, cutoff: float, decay: float = 0.0):
+    """The density g a fresh model starts from, at ``distance``: the cosine envelope of
+    ``cutoff``, times exp(-r / ``decay``) where ``decay`` > 0. A short decay (a fraction of the
+    nearest-neighbour distance) starts g near a metal's electron density, which falls off
+    within the first shells: the envelope alone counts every neighbour out to the cutoff almost
+    alike, and the term then needs thousands of steps to find a shape that bends F at all."""
+    from ogn.net.decoders import cosine_envelope
+
+    envelope = cosine_envelope(distance / cutoff)
+    return envelope * jnp.exp(-distance / decay) if decay > 0 else envelope
+
+
+def density_statistics(positions, box, cutoff: float, decay: float = 0.0,
+                       frames: int = 16) -> tuple:
     """(mu, sigma): the mean and standard deviation over atoms and up to ``frames``
-    configurations of ``positions`` (M, N, 3) of each atom's smooth neighbour count within
-    ``cutoff``, the sum of the cosine envelope over its neighbours (the density g begins
-    with): :func:`embedding_energy` standardises densities by them
+    configurations of ``positions`` (M, N, 3) of each atom's starting density within
+    ``cutoff``, :func:`starting_density` summed over its neighbours (a smooth neighbour count
+    without ``decay``): :func:`embedding_energy` standardises densities by them
     (``NetworkConfig.embedding_density``), fixed when training starts."""
     import numpy as np
 
-    from ogn.net.decoders import cosine_envelope
     from ogn.net.graph import build_edges, edge_vectors_numpy, spread_frames
 
     counts = []
@@ -148,7 +162,7 @@ def density_statistics(positions, box, cutoff: float, frames: int = 16) -> tuple
         edges = build_edges(frame, box, cutoff)
         n = edges.n_edges
         distance = np.linalg.norm(edge_vectors_numpy(frame, box, edges)[:n], axis=1)
-        weight = np.asarray(cosine_envelope(distance / cutoff))
+        weight = np.asarray(starting_density(distance, cutoff, decay))
         counts.append(np.bincount(edges.senders[:n], weights=weight, minlength=len(frame)))
     counts = np.concatenate(counts)
     return float(np.mean(counts)), max(float(np.std(counts)), 1e-6)

@@ -16,7 +16,8 @@ PAPER_OPTIONS = {"radial_basis": 0, "aggregation": "sum", "decoder": "node",
                  "pair_force_substep": 2.0, "three_body_cutoff": None,
                  "three_body_channels": 8, "three_body_order": 2, "pair_term": "force",
                  "repulsive_core": 0.0, "tabulate": 0, "learned_tables": 0,
-                 "force_cutoff": None, "table_smoothness": 0.0, "embedding": False}
+                 "force_cutoff": None, "table_smoothness": 0.0, "embedding": False,
+                 "embedding_decay": 0.0}
 AGGREGATIONS = ("sum", "mean")
 DECODERS = ("node", "vector", "pair_force", "energy")
 PAIR_TERMS = ("force", "energy")  # the energy decoder's pair term
@@ -60,7 +61,9 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
     basis they read, end (``NetworkConfig.radial_cutoff``): see :func:`force_cutoff_of`.
     ``model.options.embedding`` (pair-force decoder) adds the learned embedded-atom term of
     :mod:`ogn.net.embedding`, its densities standardised by ``embedding_density``, the
-    data's (mean, standard deviation) of :func:`ogn.net.embedding.density_statistics`.
+    data's (mean, standard deviation) of :func:`ogn.net.embedding.density_statistics`; its
+    learned density starts as the envelope times exp(-r / ``embedding_decay``) (0: the
+    envelope alone).
     """
     if int(n_layers) < 1:
         raise ValueError(f"the network needs at least one message-passing layer, got {n_layers}")
@@ -127,6 +130,7 @@ def network_config(model_config: dict, n_layers: int, output_size: int = 6,
                          stride_time=float(stride_time) if substeps else 0.0,
                          substeps=substeps, core_radii=core,
                          embedding=bool(options.get("embedding", False)),
+                         embedding_decay=float(options.get("embedding_decay") or 0.0),
                          embedding_density=tuple(float(x) for x in
                                                  (embedding_density or (0.0, 1.0))),
                          **three_body)
@@ -233,6 +237,11 @@ def option_conflicts(options: dict) -> list[str]:
         conflicts.append(f"model.options.embedding adds a learned embedded-atom term to the "
                          f"pair force; the {decoder} decoder has none: use decoder pair_force, "
                          "or set embedding to false")
+    decay = float(options.get("embedding_decay") or 0.0)
+    if decay and not options.get("embedding"):
+        conflicts.append(f"model.options.embedding_decay = {decay:g} shapes the learned "
+                         "embedding's density, which is off: set embedding to true, or set "
+                         "embedding_decay to 0")
     if not 0.0 <= core < 1.5:
         conflicts.append(f"model.options.repulsive_core = {core:g} is the fraction of each "
                          "species pair's shortest training distance below which the core "

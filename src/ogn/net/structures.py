@@ -102,6 +102,9 @@ class NetworkConfig(NamedTuple):
     # neighbour counts within the force cutoff
     embedding: bool = False
     embedding_density: tuple = (0.0, 1.0)
+    # the shape the learned density starts from: the envelope times exp(-r / decay) (length
+    # unit; 0: the envelope alone)
+    embedding_decay: float = 0.0
 
     @property
     def learned_force(self) -> bool:
