@@ -136,14 +136,17 @@ def embedding_forces(graph: Graph, config: NetworkConfig):
 
 def starting_density(distance, cutoff: float, decay: float = 0.0):
     """The density g a fresh model starts from, at ``distance``: the cosine envelope of
-    ``cutoff``, times exp(-r / ``decay``) where ``decay`` > 0. A short decay (a fraction of the
-    nearest-neighbour distance) starts g near a metal's electron density, which falls off
-    within the first shells: the envelope alone counts every neighbour out to the cutoff almost
-    alike, and the term then needs thousands of steps to find a shape that bends F at all."""
+    ``cutoff``, times exp(-(r - cutoff / 2) / ``decay``) where ``decay`` > 0 (1 at half the
+    cutoff, so that a table of g keeps values of order 1, on the scale its learning rate
+    steps). A short decay starts g near a metal's electron density, which falls off within
+    the first shells: the envelope alone counts every neighbour out to the cutoff almost alike,
+    and the term then needs thousands of steps to find a shape that bends F at all."""
     from ogn.net.decoders import cosine_envelope
 
     envelope = cosine_envelope(distance / cutoff)
-    return envelope * jnp.exp(-distance / decay) if decay > 0 else envelope
+    if decay <= 0:
+        return envelope
+    return envelope * jnp.exp(-(distance - 0.5 * cutoff) / decay)
 
 
 def density_statistics(positions, box, cutoff: float, decay: float = 0.0,
