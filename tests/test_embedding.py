@@ -105,8 +105,8 @@ def test_embedding_keeps_momentum_and_rotates():
 
 def independent_embedding_energy(params, config, position, species):
     """E_emb written out with numpy: every ordered pair within the cutoff adds
-    g(r; s_i, s_j) = (1 + b MLP(radial features, both one-hot species)) x cosine envelope to
-    rho_i, and F_s(x) = c1 x + c2 x^2 / 2 + c3 ln cosh x of x = (rho_i - mu) / sigma."""
+    g(r; s_i, s_j) = (1 + b MLP(radial features, both one-hot species)) x cosine envelope / sigma
+    to rho_i, and F_s(x) = c1 x + c2 x^2 / 2 + c3 ln cosh x of x = rho_i - mu / sigma."""
     from ogn.net.decoders import cosine_envelope, radial_features
 
     def mlp(prefix, x):
@@ -125,11 +125,11 @@ def independent_embedding_energy(params, config, position, species):
                                                           config.radial_basis)),
                                one_hot[i], one_hot[j]], axis=1)
     share = float(params["~"]["embedding_density_share"])
-    g = (1.0 + share * mlp("embedding_density", features)[:, 0]) * np.asarray(
-        cosine_envelope(jnp.asarray(r) / config.radial_cutoff))
-    rho = np.bincount(i, weights=g, minlength=len(position))
     mean, std = config.embedding_density
-    x = (rho - mean) / std
+    g = (1.0 + share * mlp("embedding_density", features)[:, 0]) * np.asarray(
+        cosine_envelope(jnp.asarray(r) / config.radial_cutoff)) / std
+    rho = np.bincount(i, weights=g, minlength=len(position))
+    x = rho - mean / std
     coefficients = np.asarray(params["~"][COEFFICIENTS])[species]
     return float(np.sum(coefficients[:, 0] * x + coefficients[:, 1] * x ** 2 / 2
                         + coefficients[:, 2] * np.log(np.cosh(x))))

@@ -8,7 +8,7 @@ grows), so one bond more gains less where there are many. Cu-Zr's learned pair t
 1000 MD steps while their own learned energy is kept to 1e-4, which points there. This term
 adds
 
-    E_emb = sum_i F_{s_i}(x_i),   x_i = (rho_i - mu) / sigma,   rho_i = sum_{j within the force cutoff} g_{s_i s_j}(r_ij)
+    E_emb = sum_i F_{s_i}(x_i),   x_i = rho_i - mu / sigma,   rho_i = sum_{j within the force cutoff} g_{s_i s_j}(r_ij)
 
 to the learned pair force's potential: ``g`` a learned function of distance per ordered
 species pair and, per species,
@@ -17,13 +17,18 @@ species pair and, per species,
 
 a quadratic (second-moment) embedding about the data's mean density (x = 0) with a bend of
 bounded slope beside it; the coefficients are learned from 0 (a fresh model is the pair force
-alone). ``g`` begins as the cosine envelope of the force cutoff, a smooth count of
-neighbours, times exp(-r / ``model.options.embedding_decay``) where that is set
-(:func:`starting_density`), plus a learned part (an MLP of the radial features times that
-shape, or with ``model.options.learned_tables`` a table of the whole g, like the pair
-force's); ``mu`` and ``sigma`` are the mean and standard deviation over atoms of that
-starting density in the training data,
-measured when training starts (``NetworkConfig.embedding_density``). The many-body part of an
+alone). ``g`` begins as a starting shape divided by ``sigma``: the cosine envelope of the
+force cutoff (a smooth count of neighbours), times exp(-(r - r_c / 2) /
+``model.options.embedding_decay``) where that is set (:func:`starting_density`); a learned
+part is added (an MLP of the radial features times that start, or with
+``model.options.learned_tables`` a table of the whole g, like the pair force's). ``mu`` and
+``sigma`` are the mean and standard deviation over atoms of the starting shape's sum in the
+training data, measured when training starts (``NetworkConfig.embedding_density``), so x
+starts with mean 0 and standard deviation 1 over the data, and g is in units in which one
+atom's density differs from another's by about 1: a table step of the learning rate then moves
+x by that rate times the neighbour count whatever the shape (with exp(-r / 0.7 A) on Cu-Zr,
+sigma is 7 of the shape's units, and a table in those units learned its shape 7 times slower,
+too slow to leave the pair force's plateau in 5 minutes). The many-body part of an
 embedding lies in how F bends over the few per cent by which one atom's density differs from
 another's (Cu-Zr: 4 %). The quadratic term is what carries it: as g learns its shape, the
 densities leave the statistics measured at the start (on Cu-Zr, x ended at -5 +- 1), where
@@ -89,7 +94,8 @@ def density_function(graph: Graph, config: NetworkConfig):
                 [radial_features(distance, config.radial_cutoff, config.radial_basis),
                  sender_species, receiver_species], axis=-1)
             return ((1.0 + share * mlp(features)[:, 0])
-                    * starting_density(distance, config.radial_cutoff, config.embedding_decay))
+                    * starting_density(distance, config.radial_cutoff, config.embedding_decay)
+                    / config.embedding_density[1])
 
     if radius is None:
         return learned
@@ -114,7 +120,7 @@ def embedding_energy(graph: Graph, config: NetworkConfig):
         distance = jnp.sqrt(jnp.where(real, squared, 1.0))
         per_edge = jnp.where(real, density(distance), 0.0)
         rho = jax.ops.segment_sum(per_edge, graph.senders, num_segments=n_nodes)
-        return jnp.sum(embedding_function(graph.nodes @ coefficients, (rho - mean) / std))
+        return jnp.sum(embedding_function(graph.nodes @ coefficients, rho - mean / std))
 
     return energy
 

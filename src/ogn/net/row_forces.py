@@ -220,7 +220,7 @@ def embedding_derivative(field: RowForceField, species) -> Callable:
     def total(rho):
         mean, std = field.embedding_density
         coefficients = jnp.asarray(field.embedding_coefficients, rho.dtype)[species]
-        return jnp.sum(embedding_function(coefficients, (rho - mean) / std))
+        return jnp.sum(embedding_function(coefficients, rho - mean / std))
 
     return jax.grad(total)
 
