@@ -208,10 +208,56 @@ def test_density_statistics_count_the_neighbours_smoothly():
     assert mean == pytest.approx(2.0 / 3.0) and std == pytest.approx(np.std([0.5, 1.0, 0.5]))
 
 
+def test_starting_density_decays_and_is_one_at_half_the_cutoff():
+    """exp(-(r - r_c / 2) / l) times the envelope (1/2 at half the cutoff); without a decay
+    the envelope; the statistics read the same start."""
+    from ogn.net.embedding import density_statistics, starting_density
+
+    r = jnp.array([0.5, 1.0, 1.5])
+    np.testing.assert_allclose(starting_density(r, 2.0), [0.8535534, 0.5, 0.1464466], rtol=1e-6)
+    decayed = np.asarray(starting_density(r, 2.0, 0.25))
+    np.testing.assert_allclose(decayed, [0.8535534 * np.exp(2.0), 0.5, 0.1464466 * np.exp(-2.0)],
+                               rtol=1e-5)
+    line = np.array([[10.0, 10, 10], [11.0, 10, 10], [12.0, 10, 10]])
+    mean, std = density_statistics(line[None], np.full(3, 40.0), 2.0, 0.25)
+    assert mean == pytest.approx(2.0 / 3.0) and std == pytest.approx(np.std([0.5, 1.0, 0.5]))
+
+
+def test_fresh_density_has_unit_spread_about_the_data_mean():
+    """The density a fresh model reads is counted in units of the data's spread: with the
+    statistics measured on a configuration, x = rho - mu / sigma over its atoms has mean 0 and
+    standard deviation 1, with or without a decay (the MLP's share starts at 0)."""
+    from ogn.net.embedding import density_function, density_statistics
+
+    rng = np.random.default_rng(3)
+    position = rng.uniform(0.0, 4.0, size=(12, 3))
+    species = np.arange(12) % 2
+    for decay in (0.0, 0.4):
+        stats = density_statistics(position[None], np.full(3, 40.0), CUTOFF, decay)
+        config = embedding_config(density=stats, embedding_decay=decay)
+        graph = open_graph(position, species, config)
+        n_edges = int(np.sum(np.asarray(graph.senders) < len(position)))
+
+        def rho(graph=graph, config=config):
+            g = density_function(graph, config)(jnp.linalg.norm(graph.edges, axis=-1))
+            real = graph.senders < len(position)
+            return jax.ops.segment_sum(jnp.where(real, g, 0.0), graph.senders,
+                                       num_segments=graph.nodes.shape[0])
+
+        transformed = hk.transform(rho)
+        params = transformed.init(jax.random.PRNGKey(0))
+        x = np.asarray(transformed.apply(params, None))[:len(position)] - stats[0] / stats[1]
+        assert n_edges > 0
+        assert abs(x.mean()) < 1e-5 and x.std() == pytest.approx(1.0, rel=1e-5)
+
+
 def test_embedding_options_are_checked_and_named():
     assert option_conflicts(EMBEDDING["options"]) == []
     wrong = {**EMBEDDING["options"], "decoder": "vector"}
     assert any("embedding" in c and "pair_force" in c for c in option_conflicts(wrong))
+    lonely = {**EMBEDDING["options"], "embedding": False, "embedding_decay": 0.7}
+    assert any("embedding_decay" in c for c in option_conflicts(lonely))
+    assert option_conflicts({**EMBEDDING["options"], "embedding_decay": 0.7}) == []
     assert "learned embedding" in architecture_label(EMBEDDING)
     assert embedding_config().embedding is True
 
