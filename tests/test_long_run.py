@@ -39,3 +39,36 @@ def test_judgement_ratio_and_its_error():
     assert judged["msd_ratio_error"] == pytest.approx(1.25 * np.sqrt(0.02))
     assert judged["g_peak_ratio"] == pytest.approx(2.4 / 2.5)
     assert judged["start_frames"] == 4
+
+
+def test_panel_letters_go_past_z():
+    from ogn.report.rollout_figures import panel_letters
+
+    letters = panel_letters(28)
+    assert letters[0] == "A" and letters[19] == "T" and letters[26:] == ["AA", "AB"]
+
+
+def test_long_rollout_figure_draws_every_system_with_its_ratio():
+    """Five systems, four panels each (20 letters), the MSD ratio and its error in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ogn.report.rollout_figures import long_rollout_figure
+
+    t = np.arange(0, 11, dtype=float)
+    series = pd.DataFrame({
+        "md_step": t * 10, "time": t, "msd_md": t, "msd_model": 1.1 * t,
+        "msd_md_error": 0.05 * t, "msd_model_error": 0.05 * t,
+        "total_energy_md": np.ones_like(t), "total_energy_model": np.ones_like(t),
+        "kinetic_energy_md": np.ones_like(t), "fs_md": np.exp(-t), "fs_model": np.exp(-t),
+        "start_frames": 8, "model_status": "ok"})
+    r = np.linspace(0.05, 3.0, 30)
+    structure = pd.DataFrame({"r": r, "g_md": 1 + np.exp(-(r - 1) ** 2 / 0.01),
+                              "g_model": 1 + np.exp(-(r - 1) ** 2 / 0.01), "q_peak": 7.0,
+                              "model_stop_reason": "", "model_stopped_at_md_step": -1,
+                              "training_steps": 100, "step_family": "learned pair force"})
+    systems = ["lj", "lj_glass", "sio2", "si", "cuzr"]
+    fig = long_rollout_figure(systems, [series] * 5, [structure] * 5, "quick")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sum("1.10 +- 0.07" in title for title in titles) == 5
+    assert len(fig.axes) == 20

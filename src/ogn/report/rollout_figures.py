@@ -25,7 +25,15 @@ def panel_rows(n_rows: int, n_columns: int, width: float, row_height: float):
     row of panels per system."""
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(width, row_height * n_rows + 0.4),
                              squeeze=False)
-    return fig, axes, iter("ABCDEFGHIJKLMNOP")
+    return fig, axes, iter(panel_letters(n_rows * n_columns))
+
+
+def panel_letters(n: int) -> list[str]:
+    """``n`` panel letters: A to Z, then AA, AB, ..."""
+    import string
+
+    letters = list(string.ascii_uppercase)
+    return [letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26] for i in range(n)]
 
 
 def metrics_series(label: str, color: str, table, max_step: int | None = None) -> dict:
