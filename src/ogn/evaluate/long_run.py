@@ -86,7 +86,7 @@ def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Ca
 def long_series(system, runs, potential_energy):
     """(per-step table of model and MD over the runs [(frame, model, MD)], q of the S(q)
     peak of the first run's MD)."""
-    first_frame, first_model, first_md = runs[0]
+    _, first_model, first_md = runs[0]
     steps = first_md.model_steps  # MD steps
     n = len(steps)
     values_md = energies_and_momentum(system, first_md.position_unwrapped,
