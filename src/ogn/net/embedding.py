@@ -143,10 +143,11 @@ def embedding_forces(graph: Graph, config: NetworkConfig):
 def starting_density(distance, cutoff: float, decay: float = 0.0):
     """The density g a fresh model starts from, at ``distance``: the cosine envelope of
     ``cutoff``, times exp(-(r - cutoff / 2) / ``decay``) where ``decay`` > 0 (1 at half the
-    cutoff, so that a table of g keeps values of order 1, on the scale its learning rate
-    steps). A short decay starts g near a metal's electron density, which falls off within
-    the first shells: the envelope alone counts every neighbour out to the cutoff almost alike,
-    and the term then needs thousands of steps to find a shape that bends F at all."""
+    cutoff; a model reads it divided by the spread of its per-atom sum over the data, so the
+    scale does not matter). A short decay starts g near a metal's electron density, which
+    falls off within the first shells: the envelope alone counts every neighbour out to the
+    cutoff almost alike, and the term then needs thousands of steps to find a shape that
+    bends F at all."""
     from ogn.net.decoders import cosine_envelope
 
     envelope = cosine_envelope(distance / cutoff)
