@@ -72,3 +72,16 @@ def test_long_rollout_figure_draws_every_system_with_its_ratio():
     titles = [ax.get_title() for ax in fig.axes]
     assert sum("1.10 +- 0.07" in title for title in titles) == 5
     assert len(fig.axes) == 20
+
+
+def test_earliest_stop_is_the_first_model_run_to_stop():
+    from types import SimpleNamespace
+
+    from ogn.evaluate.long_run import earliest_stop
+
+    def run(stopped_at, reason):
+        return (0, SimpleNamespace(stopped_at=stopped_at, stop_reason=reason), None)
+
+    assert earliest_stop([run(None, None), run(None, "")]) is None
+    first = earliest_stop([run(90, "energy_jump"), run(None, None), run(40, "close_pair")])
+    assert (first.stopped_at, first.stop_reason) == (40, "close_pair")

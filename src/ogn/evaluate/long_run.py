@@ -51,6 +51,12 @@ def mean_and_error(rows) -> tuple[np.ndarray, np.ndarray]:
     return mean, rows.std(axis=0, ddof=1) / np.sqrt(rows.shape[0])
 
 
+def earliest_stop(runs):
+    """The model rollout that stopped first over the runs [(frame, model, MD)], or None."""
+    stopped = [rolled for _, rolled, _ in runs if rolled.stop_reason]
+    return min(stopped, key=lambda rolled: rolled.stopped_at) if stopped else None
+
+
 def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Callable):
     """(series, structure): per recorded MD step the MSD (mean and standard error over the
     start frames), total energy (first start frame) and F_s (mean) of model and MD, and g(r)
@@ -116,9 +122,8 @@ def long_series(system, runs, potential_energy):
         "start_frames": len(runs),
     })
     series["model_status"] = "ok"
-    stopped = [(rolled.stopped_at, rolled) for _, rolled, _ in runs if rolled.stop_reason]
-    if stopped:
-        rolled = min(stopped, key=lambda pair: pair[0])[1]
+    rolled = earliest_stop(runs)
+    if rolled is not None:
         last = len(rolled.model_steps) - 1
         series.loc[last, "model_status"] = rolled.stop_reason
         series.loc[last + 1:, "model_status"] = "stopped"
@@ -140,15 +145,13 @@ def long_structure(system, model: TrainedModel, runs, q_peak: float):
         if finite:
             g_model.append(radial_distribution(np.stack(finite), system.box, system.species,
                                                (0, 0), r_max, n_bins=100)[1])
-    stops = [(rolled.stopped_at, rolled.stop_reason) for _, rolled, _ in runs
-             if rolled.stop_reason]
-    stopped_at, reason = min(stops) if stops else (None, "")
+    stopped = earliest_stop(runs)
     return pd.DataFrame({"r": r, "g_md": np.mean(g_md, axis=0),
                          "g_model": np.mean(g_model, axis=0) if g_model
                          else np.full_like(r, np.nan), "q_peak": q_peak,
-                         "model_stop_reason": reason,
-                         "model_stopped_at_md_step": -1 if stopped_at is None
-                         else stopped_at * model.k,
+                         "model_stop_reason": stopped.stop_reason if stopped else "",
+                         "model_stopped_at_md_step": -1 if stopped is None
+                         else stopped.stopped_at * model.k,
                          "training_steps": model.training_steps,
                          "step_family": model.network_config.step_family})
 
