@@ -7,6 +7,7 @@ from ogn.evaluate.long_run import (
     long_rollout_judgement,
     mean_and_error,
     origin_frames,
+    perturbed_velocity,
 )
 
 
@@ -16,6 +17,16 @@ def test_origin_frames_spread_from_first_to_last():
     assert origin_frames(3, 10) == [0, 1, 2]  # never more starts than frames
     with pytest.raises(ValueError, match="long_origins"):
         origin_frames(10, 0)
+
+
+def test_perturbed_velocity_is_small_seeded_and_off_at_zero():
+    velocity = np.random.default_rng(3).standard_normal((50, 3))
+    a = perturbed_velocity(velocity, 1e-6, seed=(7, 100))
+    relative = (a - velocity) / velocity
+    assert 0.5e-6 < np.std(relative) < 2e-6  # a standard normal times 1e-6, component-wise
+    np.testing.assert_array_equal(a, perturbed_velocity(velocity, 1e-6, seed=(7, 100)))
+    assert not np.array_equal(a, perturbed_velocity(velocity, 1e-6, seed=(7, 101)))
+    np.testing.assert_array_equal(perturbed_velocity(velocity, 0.0, seed=(7, 100)), velocity)
 
 
 def test_mean_and_error_is_the_standard_error_and_keeps_a_stop():

@@ -7,7 +7,16 @@ frame whose velocities differ by one part in a million end 3 to 23 % apart after
 (LJ liquid and silica of the quick preset). Model and MD therefore both start from
 ``settings["long_origins"]`` frames spread evenly over the test trajectory; the series holds
 their means and standard errors, and the MSD ratio at the last step is judged against its
-error (:func:`long_rollout_judgement`)."""
+error (:func:`long_rollout_judgement`).
+
+Both start from each frame with its velocities scaled by 1 + ``settings["long_perturbation"]``
+x, x a standard normal per component seeded by ``settings["seed"]`` and the frame, the same
+for model and MD. MD continued exactly from frames of one trajectory would repeat that
+trajectory: its runs would be one sample shifted in time, not independent ones, and their
+standard error far too small.
+Measured on the quick preset's liquid silicon (8 frames, 2000 steps): the exact continuations
+end at a mean MSD of 10.6 A^2, two sets of runs perturbed by 1e-6 at 11.8 and 11.9 (ratios
+1.11 +- 0.04 and 1.12 +- 0.08 against the exact ones)."""
 
 from collections.abc import Callable
 
@@ -41,6 +50,17 @@ def origin_frames(n_frames: int, n_origins: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n_frames - 1, n_origins)})
 
 
+def perturbed_velocity(velocity, relative: float, seed) -> np.ndarray:
+    """``velocity`` with each component scaled by 1 + ``relative`` x, x standard normal from
+    a generator seeded with ``seed`` (an int or a sequence of ints; ``relative`` 0:
+    unchanged)."""
+    velocity = np.asarray(velocity, np.float64)
+    if relative == 0:
+        return velocity
+    noise = np.random.default_rng(seed).standard_normal(velocity.shape)
+    return velocity * (1.0 + relative * noise)
+
+
 def mean_and_error(rows) -> tuple[np.ndarray, np.ndarray]:
     """(mean, standard error of the mean) over the first axis; NaN where any row is NaN (a run
     that stopped), and the error NaN with fewer than two rows."""
@@ -65,12 +85,17 @@ def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Ca
     n_model_steps = max(1, int(settings["long_steps"]) // k)
     record = int(settings["long_record_every"])
     origins = origin_frames(len(md.step), int(settings["long_origins"]))
+    relative = float(settings["long_perturbation"])
     checks, potential_energy = md_based_checks(system, md, settings)
     runs = []
     for number, frame in enumerate(origins):
-        start = md._replace(position=md.position[frame:], velocity=md.velocity[frame:],
+        velocity = np.array(md.velocity[frame:frame + 1], np.float64)
+        velocity[0] = perturbed_velocity(velocity[0], relative,
+                                         seed=(int(settings["seed"]), frame))
+        start = md._replace(position=md.position[frame:], velocity=velocity,
                             step=md.step[frame:], time=md.time[frame:])
-        log(f"start frame {frame} ({number + 1} of {len(origins)}): model rollout, "
+        log(f"start frame {frame} ({number + 1} of {len(origins)}, velocities perturbed by "
+            f"{relative:g}): model rollout, "
             f"{n_model_steps} model steps of k = {k}, a frame every {record}")
         rolled, _ = model_rollout(system, model, settings, start, n_model_steps, record, checks,
                                   log)
