@@ -238,3 +238,45 @@ def test_the_learned_simulator_is_timed_as_trained_with_its_stride_costs():
                      "results/models/lj/L2_k5/model.npz", stride_costs(pair))
     assert row["model"].endswith("model.npz") and row["substeps"] == 3
     assert list(row) == RUNTIME_COLUMNS
+
+
+def test_the_paper_network_reference_is_the_papers_design_at_the_models_stride():
+    """paper_ogn times the paper's network (message passing, node decoder, untrained) at the
+    trained model's k, cutoff, species and standardisation; a runtime table that names it
+    without one is refused before anything is timed."""
+    from ogn.net.normalizer import init_normalizer, standardization
+    from ogn.net.options import network_config
+    from ogn.net.simulator import make_simulator, node_feature_size
+    from ogn.net.trained import TrainedModel
+    from ogn.runtime.engines import fast_ogn_engine, paper_network_reference, stride_costs
+    from ogn.runtime.stage import runtime_table
+
+    block = {"architecture": "extended", "latent_size": 16, "hidden_size": 16,
+             "mlp_hidden_layers": 1, "options": {"radial_basis": 8, "decoder": "pair_force"}}
+    config = network_config(block, 2, graph_cutoff=2.5, species_masses=(1.0, 1.0),
+                            stride_steps=5, stride_time=0.025)
+    simulator = make_simulator(config, 2)
+    normalizer = init_normalizer(node_feature_size(2))
+    model = TrainedModel(simulator, simulator.init(jax.random.PRNGKey(0), 4, 16),
+                         jax.tree_util.tree_map(jnp.asarray, standardization(normalizer)),
+                         normalizer, {"steps": 900}, 2.5, 5, ("A", "B"))
+    reference = paper_network_reference(model, block, 2, seed=1)
+    paper = reference.network_config
+    assert paper.n_layers == 2 and paper.decoder == "node" and not paper.learned_force
+    assert (reference.k, reference.graph_cutoff, reference.species_names) == (5, 2.5,
+                                                                               ("A", "B"))
+    assert reference.standard is model.standard
+    assert reference.training_steps == 0 and "untrained" in reference.metadata["reference"]
+    assert stride_costs(reference) == {"model_k": 5, "substeps": 0,
+                                       "network_passes_per_100_md_steps": 20.0,
+                                       "force_evaluations_per_100_md_steps": 0.0}
+    # it rolls out: 10 MD steps of LJ are 2 passes of the network on the graph's edges
+    system, position = random_liquid("lj", 300)
+    velocity = np.asarray(maxwell_boltzmann_velocities(
+        jax.random.PRNGKey(5), system.mass, system.temperature, system.units.boltzmann))
+    engine = fast_ogn_engine(reference, system, 0.0, 10, position, velocity)
+    engine.run()
+    assert engine.info()["layout"] == "edges" and engine.info()["rebuilds"] >= 1
+    settings = {**CONFIG["runtime"], "engines": ["md", "paper_ogn"]}
+    with pytest.raises(ValueError, match="paper_ogn"):
+        runtime_table("lj", CONFIG["systems"]["lj"], None, model, settings, 1, print)

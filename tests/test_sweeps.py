@@ -299,6 +299,18 @@ def test_summary_sets_the_timed_models_speed_beside_its_own_rollout_errors():
     assert "position 0.035 of the cage, velocity 0.083" in row[4] and "accurate" in row[4]
     (missing,) = speed_rows({}, None, 2)
     assert missing[3] == "not computed"
+    # the paper's network as a timing reference: its ratio to our MD in the note
+    reference = pd.concat([runtime, pd.DataFrame({
+        "system": ["sio2"], "N": [10000], "engine": ["paper_ogn"], "median_s": [12.0],
+        "model": ["reference: the paper's 2-layer OGN"], "model_k": [10], "substeps": [0],
+        "layout": ["edges"]})])
+    (with_reference,) = speed_rows({"sio2": reference}, accuracy, 2)
+    assert with_reference[3] == "0.25 / 0.5"
+    assert "timing reference): 1.5 of our MD" in with_reference[4]  # 12 s / 8 s
+    from ogn.runtime.summary import ratio_summary
+    summary = ratio_summary(reference)
+    assert summary["paper_ogn_over_md"] == 1.5 and summary["fast_ogn_over_md"] == 0.25
+    assert np.isnan(ratio_summary(runtime)["paper_ogn_over_md"])  # not timed
 
 
 def test_summary_settings_name_the_systems_own_budgets():

@@ -4,7 +4,7 @@
 
 rule runtime:
     message:
-        "Runtime of {wildcards.system}: MD, Fast-OGN, LAMMPS and all-pairs MD vs N"
+        "Runtime of {wildcards.system}: MD, Fast-OGN, LAMMPS, all-pairs MD and the paper's network vs N"
     input:
         state=lambda w: starting_state(w.system),
         model=lambda w: runtime_model(w.system),
@@ -17,6 +17,8 @@ rule runtime:
         runtime=RUNTIME,
         precision=config["md"]["precision"],
         k=lambda w: fast_ogn_variant(w.system)[1],
+        model_block=config["model"],
+        paper_layers=config["models"]["fast_ogn_layers"],
     log:
         log_path("runtime", "{system}"),
     benchmark:

@@ -164,6 +164,10 @@ def speed_rows(runtime_tables, accuracy, fast_layers: int) -> list[tuple]:
                   f"{_fmt(_get(row, 'position_rmse_over_cage'))} of the cage, velocity "
                   f"{_fmt(_get(row, 'velocity_rmse_over_scale'))} of sqrt(kB T / m), "
                   f"verdict {row['verdict']}")
+        if "paper_ogn" in at.index and "md" in at.index:
+            paper = float(at.loc["paper_ogn", "median_s"]) / float(at.loc["md", "median_s"])
+            judged += (f"; the paper's Fast-OGN network at the same k (untrained weights, a "
+                       f"timing reference): {_fmt(paper)} of our MD")
         model = str(learned["model"]) or "the runtime stage's model"
         family = (f"k = {int(learned['model_k'])}, {int(learned['substeps'])} substeps, "
                   f"{learned['layout']}")

@@ -1,6 +1,7 @@
 """Fig. 4: (B) energy and momentum of Fast-OGN, MD at dt and MD at k dt over the first MD
 steps (LJ); (C) runtime of a rollout over ``runtime.md_steps`` MD steps against N per system,
-for our MD, Fast-OGN, LAMMPS and MD without a neighbor list; (D) runtime at the largest N
+for our MD, Fast-OGN, LAMMPS, MD without a neighbor list and the paper's Fast-OGN network
+(untrained weights at the same k: a reference line for its cost, no model); (D) runtime at the largest N
 against the interaction complexity index. The footer names the machine of the times."""
 
 import matplotlib.pyplot as plt
@@ -14,7 +15,9 @@ from ogn.runtime.timing import machine_label
 ENGINE_STYLE = {"md": ("MD (neighbor list)", "black", "o-"),
                 "fast_ogn": ("Fast-OGN", "red", "s-"),
                 "lammps": ("LAMMPS", "tab:blue", "^--"),
-                "md_all_pairs": ("MD, no neighbor list", "0.5", "v:")}
+                "md_all_pairs": ("MD, no neighbor list", "0.5", "v:"),
+                "paper_ogn": ("paper's Fast-OGN network (untrained: timing reference)",
+                              "tab:orange", "d-.")}
 NAMES = {"lj": "LJ", "sio2": "SiO$_2$", "si": "Si", "cuzr": "CuZr", "lj_glass": "LJ glass"}
 
 
@@ -126,15 +129,17 @@ def ratio_text(ax, summaries: dict, systems, n_min: int) -> None:
     """The measured ratios at the largest N, as a monospaced table."""
     ax.axis("off")
     lines = ["measured at the largest N (paper: Fast-OGN 2-10x faster than MD at N = 10,000)",
-             "", f"{'system':<8}{'N':>7}{'OGN/MD':>9}{'MD/LAMMPS':>11}{'no-list/OGN':>13}"
-             f"{'(N)':>8}"]
+             "", f"{'system':<8}{'N':>7}{'OGN/MD':>9}{'paper/MD':>10}{'MD/LAMMPS':>11}"
+             f"{'no-list/OGN':>13}{'(N)':>8}"]
     for name in systems:
         s = summaries[name]
         all_pairs_n = "" if s["all_pairs_N"] is None else str(s["all_pairs_N"])
         lines.append(f"{NAMES.get(name, name).replace('$', '').replace('_', ''):<8}{s['N']:>7}"
-                     f"{s['fast_ogn_over_md']:>9.2f}{s['md_over_lammps']:>11.2f}"
+                     f"{s['fast_ogn_over_md']:>9.2f}{s['paper_ogn_over_md']:>10.2f}"
+                     f"{s['md_over_lammps']:>11.2f}"
                      f"{s['all_pairs_over_fast_ogn']:>13.2f}{all_pairs_n:>8}")
     lines += ["", "OGN/MD < 1: Fast-OGN faster than our MD (neighbor lists).",
+              "paper/MD: the paper's Fast-OGN network at the same k (untrained, timing only).",
               "no-list/OGN > 1: Fast-OGN faster than MD without a neighbor list",
               f"(the paper's baseline for Si and CuZr); exponents fitted for N >= {n_min}."]
     ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=8, va="top",

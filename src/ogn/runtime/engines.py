@@ -8,6 +8,12 @@ What is timed, per system and size N (all engines from the same starting configu
 * ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the trained model
   (:func:`ogn.evaluate.rollout.make_model_rollout`: a tabulated pair force on dense neighbour
   rows, every other model on the graph's edges), the pair-table builds included;
+* ``paper_ogn``: a reference line, not a model: the paper's Fast-OGN network (its
+  message-passing architecture with ``models.fast_ogn_layers`` layers and the ``model`` block's
+  widths) rolled out like ``fast_ogn`` at the trained model's k, graph cutoff and input and
+  output scales, with untrained weights (:func:`paper_network_reference`). A network pass
+  costs the same whatever its weights, so this times what the paper's design costs here; it
+  says nothing of accuracy, and no accuracy is reported for it;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on ``threads`` OpenMP threads
   (the cores JAX uses); its setup is excluded (``run N pre no``, after a few warm-up steps);
 * ``md_all_pairs``: our MD without a neighbor list, the potential evaluated on every ordered
@@ -122,6 +128,25 @@ def fast_ogn_engine(model: TrainedModel, system, skin: float, n_steps: int, posi
                                 "skin": fns.skin})
 
 
+def paper_network_reference(model: TrainedModel, model_block: dict, n_layers: int,
+                            seed: int = 0) -> TrainedModel:
+    """The paper's OGN with ``n_layers`` message-passing layers and the widths of the config
+    block ``model_block`` (its options ignored: the paper's architecture), weights drawn from
+    ``seed``, in place of ``model``'s network: same k, graph cutoff, species and
+    standardisation, so that its rollout moves atoms by the data's typical amounts. A timing
+    reference only (the ``paper_ogn`` engine); its metadata says so."""
+    from ogn.net.options import network_config
+    from ogn.net.simulator import make_simulator
+
+    paper = network_config({**model_block, "architecture": "paper"}, int(n_layers))
+    simulator = make_simulator(paper, model.n_species)
+    params = simulator.init(jax.random.PRNGKey(seed), 2, 8)
+    metadata = {**model.metadata, "steps": 0,
+                "reference": f"the paper's {paper.n_layers}-layer OGN of width "
+                             f"{paper.latent_size}, untrained weights (timing reference)"}
+    return model._replace(simulator=simulator, params=params, metadata=metadata)
+
+
 def lammps_engine(system, position, velocity, n_steps: int, threads: int,
                   warmup_steps: int = 10) -> Engine:
     """LAMMPS NVE with our potential, N, dt and skin; the run's own time (setup excluded)."""
@@ -160,7 +185,8 @@ def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
                 layout: str = "auto") -> Engine:
     """The engine named ``engine`` (one of :data:`ENGINES`) from a sized starting state;
     ``fast_ogn`` rolls out ``model`` with pairs within its cutoff + ``graph_skin``, in the
-    pair table ``layout`` (auto: dense rows for a tabulated pair force, else edges)."""
+    pair table ``layout`` (auto: dense rows for a tabulated pair force, else edges);
+    ``paper_ogn`` the same for the reference network it is handed."""
     system, position, velocity = start
     if engine == "md":
         return md_engine(system, position, velocity, n_steps)
@@ -168,9 +194,10 @@ def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
         return all_pairs_engine(system, position, velocity, n_steps)
     if engine == "lammps":
         return lammps_engine(system, position, velocity, n_steps, threads)
-    if engine == "fast_ogn":
+    if engine in ("fast_ogn", "paper_ogn"):
         if model is None:
-            raise ValueError("timing fast_ogn needs a trained model")
+            raise ValueError(f"timing {engine} needs a model (paper_ogn: "
+                             ":func:`paper_network_reference`)")
         return fast_ogn_engine(model, system, graph_skin, n_steps, position, velocity,
                                layout)
     raise ValueError(f"runtime.engines names {engine!r}; use some of {', '.join(ENGINES)}")

@@ -16,18 +16,29 @@ from ogn.runtime.timing import RUNTIME_COLUMNS, machine_info, measure, resident_
 
 def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: dict,
                   threads: int, log: Callable, partial_path=None,
-                  model_path: str = "") -> pd.DataFrame:
+                  model_path: str = "", reference: TrainedModel | None = None) -> pd.DataFrame:
     """Wall times of ``settings["md_steps"]`` MD steps per engine (``settings["engines"]``)
     and size (``settings["sizes"]``) of system ``name`` (config block ``block``), from the
-    last frame of the trajectory ``start``. A partial table is written to ``partial_path``
-    (if given) after every timing, so that a long run shows its progress."""
+    last frame of the trajectory ``start``. ``reference``: the network the ``paper_ogn``
+    engine times (:func:`ogn.runtime.engines.paper_network_reference`). A partial table is
+    written to ``partial_path`` (if given) after every timing, so that a long run shows its
+    progress."""
     steps, repeats = int(settings["md_steps"]), int(settings["repeats"])
+    if "paper_ogn" in settings["engines"] and reference is None:
+        raise ValueError("runtime.engines names paper_ogn but no reference network was "
+                         "given (ogn.runtime.engines.paper_network_reference)")
     machine = machine_info(threads)
     log(f"machine: {machine}")
     costs = stride_costs(model)
     log(f"Fast-OGN: the model file {model_path or '(in memory)'} as trained: "
         f"{model.network_config.n_layers} layers, k = {model.k}, {costs['substeps']} force "
         f"substeps per stride, trained {model.training_steps} steps")
+    if reference is not None:
+        log(f"paper_ogn: {reference.metadata['reference']}, k = {reference.k}")
+    learned = {"fast_ogn": (model, model_path, costs)}
+    if reference is not None:
+        learned["paper_ogn"] = (reference, "reference: " + reference.metadata["reference"],
+                                stride_costs(reference))
     rows = []
     all_pairs_memory = None  # (N, peak MB, MB in use before) of the last no-list run
     for n_atoms in settings["sizes"]:
@@ -48,7 +59,8 @@ def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: 
                     if engine_name == "md_all_pairs" else repeats)
             # before the engine: its (N, N) table is part of what grows as N^2
             in_use_mb = resident_set_mb() if engine_name == "md_all_pairs" else 0.0
-            engine = make_engine(engine_name, sized, steps, threads, model,
+            timed_model, timed_path, timed_costs = learned.get(engine_name, (None, "", None))
+            engine = make_engine(engine_name, sized, steps, threads, timed_model,
                                  float(settings["graph_skin"]))
             timing = measure(engine.run, runs)
             if engine_name == "md_all_pairs":
@@ -56,8 +68,7 @@ def runtime_table(name: str, block: dict, start, model: TrainedModel, settings: 
                 all_pairs_memory = (n_real, timing.peak_mem_mb,
                                     in_use_mb if timing.memory == "host_rss" else 0.0)
             rows.append(timing_row(name, n_real, engine_name, steps, timing, engine.info(),
-                                   machine, model_path if engine_name == "fast_ogn" else "",
-                                   costs if engine_name == "fast_ogn" else None))
+                                   machine, timed_path, timed_costs))
             log(f"N = {n_real} {engine_name}: median {timing.median:.4g} s (min "
                 f"{min(timing.seconds):.4g}, max {max(timing.seconds):.4g}; compile "
                 f"{timing.compile_s:.3g} s; peak {timing.peak_mem_mb:.0f} MB)")

@@ -28,9 +28,11 @@ def scaling_summary(table, n_min: float | None = None) -> dict:
 
 def ratio_summary(table, n_min: float | None = None) -> dict:
     """The headline ratios of one system's runtime table, at the largest N timed:
-    Fast-OGN / MD and MD / LAMMPS there; all-pairs MD / Fast-OGN at the largest N where the
+    Fast-OGN / MD, the paper's network (timing reference) / MD and MD / LAMMPS there (NaN
+    where an engine was not timed); all-pairs MD / Fast-OGN at the largest N where the
     baseline ran; plus the scaling exponents (:func:`scaling_summary`)."""
-    md, fast, lammps, all_pairs = (median_seconds(table, e) for e in ENGINES)
+    md, fast, lammps, all_pairs = (median_seconds(table, e)
+                                   for e in ("md", "fast_ogn", "lammps", "md_all_pairs"))
     largest = int(table["N"].max())
 
     def ratio(a, b, n):
@@ -39,6 +41,7 @@ def ratio_summary(table, n_min: float | None = None) -> dict:
     baseline_n = int(all_pairs.index.max()) if len(all_pairs) else None
     summary = {"system": str(table["system"].iloc[0]), "N": largest,
                "fast_ogn_over_md": ratio(fast, md, largest),
+               "paper_ogn_over_md": ratio(median_seconds(table, "paper_ogn"), md, largest),
                "md_over_lammps": ratio(md, lammps, largest),
                "all_pairs_N": baseline_n,
                "all_pairs_over_fast_ogn": (ratio(all_pairs, fast, baseline_n)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-ENGINES = ("md", "fast_ogn", "lammps", "md_all_pairs")
+ENGINES = ("md", "fast_ogn", "lammps", "md_all_pairs", "paper_ogn")
 RUNTIME_COLUMNS = ["system", "N", "engine", "steps", "compile_s", "median_s", "min_s", "max_s",
                    "repeats", "peak_mem_mb", "memory", "rebuilds", "layout", "model", "model_k",
                    "substeps", "network_passes_per_100_md_steps",
