@@ -17,6 +17,7 @@ rule pairs:
         log_path("pairs", "{system}/k{k}"),
     benchmark:
         benchmark_path("pairs", "{system}/k{k}")
+    priority: 30
     threads: 1
     resources:
         mem_mb=4000,
@@ -46,6 +47,7 @@ rule train:
         log_path("train", "{system}/L{layers}_k{k}"),
     benchmark:
         benchmark_path("train", "{system}/L{layers}_k{k}")
+    priority: 20
     threads: config["compute"]["train_threads"]
     resources:
         mem_mb=8000,

@@ -19,6 +19,7 @@ rule rollout:
         log_path("rollout", "{system}/L{layers}_k{k}"),
     benchmark:
         benchmark_path("rollout", "{system}/L{layers}_k{k}")
+    priority: 10
     threads: 2
     resources:
         mem_mb=4000,
@@ -71,6 +72,7 @@ rule long_rollout:
         log_path("long_rollout", "{system}/L{layers}_k{k}"),
     benchmark:
         benchmark_path("long_rollout", "{system}/L{layers}_k{k}")
+    priority: 10
     threads: 2
     resources:
         mem_mb=4000,

@@ -23,6 +23,7 @@ rule runtime:
         log_path("runtime", "{system}"),
     benchmark:
         benchmark_path("runtime", "{system}")
+    priority: 10
     threads: RUNTIME["threads"]
     resources:
         mem_mb=RUNTIME["mem_mb"],
