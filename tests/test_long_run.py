@@ -23,7 +23,8 @@ def test_perturbed_velocity_is_small_seeded_and_off_at_zero():
     velocity = np.random.default_rng(3).standard_normal((50, 3))
     a = perturbed_velocity(velocity, 1e-6, seed=(7, 100))
     relative = (a - velocity) / velocity
-    assert 0.5e-6 < np.std(relative) < 2e-6  # a standard normal times 1e-6, component-wise
+    # a standard normal times 1e-6, component-wise (measured: std 0.976e-6, mean 4e-8)
+    assert 0.8e-6 < np.std(relative) < 1.2e-6 and abs(np.mean(relative)) < 0.3e-6
     np.testing.assert_array_equal(a, perturbed_velocity(velocity, 1e-6, seed=(7, 100)))
     assert not np.array_equal(a, perturbed_velocity(velocity, 1e-6, seed=(7, 101)))
     np.testing.assert_array_equal(perturbed_velocity(velocity, 0.0, seed=(7, 100)), velocity)

@@ -13,10 +13,9 @@ Both start from each frame with its velocities scaled by 1 + ``settings["long_pe
 x, x a standard normal per component seeded by ``settings["seed"]`` and the frame, the same
 for model and MD. MD continued exactly from frames of one trajectory would repeat that
 trajectory: its runs would be one sample shifted in time, not independent ones, and their
-standard error far too small.
-Measured on the quick preset's liquid silicon (8 frames, 2000 steps): the exact continuations
-end at a mean MSD of 10.6 A^2, two sets of runs perturbed by 1e-6 at 11.8 and 11.9 (ratios
-1.11 +- 0.04 and 1.12 +- 0.08 against the exact ones)."""
+standard error far too small. Measured on the quick preset's liquid silicon (8 frames, 2000
+steps): the exact continuations end at a mean MSD of 10.6 A^2, two sets of runs perturbed by
+1e-6 at 11.8 and 11.9 (ratios 1.11 +- 0.04 and 1.12 +- 0.08 against the exact ones)."""
 
 from collections.abc import Callable
 
@@ -89,10 +88,9 @@ def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Ca
     checks, potential_energy = md_based_checks(system, md, settings)
     runs = []
     for number, frame in enumerate(origins):
-        velocity = np.array(md.velocity[frame:frame + 1], np.float64)
-        velocity[0] = perturbed_velocity(velocity[0], relative,
-                                         seed=(int(settings["seed"]), frame))
-        start = md._replace(position=md.position[frame:], velocity=velocity,
+        velocity = perturbed_velocity(md.velocity[frame], relative,
+                                      seed=(int(settings["seed"]), frame))
+        start = md._replace(position=md.position[frame:], velocity=velocity[None],
                             step=md.step[frame:], time=md.time[frame:])
         log(f"start frame {frame} ({number + 1} of {len(origins)}, velocities perturbed by "
             f"{relative:g}): model rollout, "
