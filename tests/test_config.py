@@ -136,6 +136,8 @@ def test_bad_config_stops_workflow_before_any_job(tmp_path):
     (lambda c: c["rollout"]["figure_steps"].update(cuzrr=400),
      r"rollout\.figure_steps names 'cuzrr', which is not under systems: \(lj, lj_glass, sio2, "
      r"si, cuzr\); fix the name"),
+    (lambda c: c["rollout"]["long_origins_per_system"].update(glass=30),
+     r"rollout\.long_origins_per_system names 'glass', which is not under systems"),
     (lambda c: c["models"].update(systems=["sio2"]),
      r"rollout\.long_systems names 'lj', which models\.systems does not train \(sio2\): add "
      r"it there or remove it"),

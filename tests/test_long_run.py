@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from ogn.evaluate.long_run import (
+    long_origin_count,
     long_rollout_judgement,
     mean_and_error,
     origin_frames,
@@ -17,6 +18,13 @@ def test_origin_frames_spread_from_first_to_last():
     assert origin_frames(3, 10) == [0, 1, 2]  # never more starts than frames
     with pytest.raises(ValueError, match="long_origins"):
         origin_frames(10, 0)
+
+
+def test_a_system_may_take_its_own_number_of_start_frames():
+    settings = {"long_origins": 6, "long_origins_per_system": {"lj_glass": 30}}
+    assert long_origin_count(settings, "lj_glass") == 30
+    assert long_origin_count(settings, "lj") == 6
+    assert long_origin_count({"long_origins": 4}, "lj_glass") == 4
 
 
 def test_perturbed_velocity_is_small_seeded_and_off_at_zero():

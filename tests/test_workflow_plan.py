@@ -123,6 +123,7 @@ def test_a_system_trains_for_its_own_budget():
     quick = copy.deepcopy(load_config(REPO / "config" / "config.yaml",
                                       REPO / "config" / "quick.yaml"))
     quick["systems"]["sio2"]["training"] = {"max_minutes": 6.0}
+    quick["systems"]["lj_glass"].pop("training", None)
     validate_config(quick)
     assert targets.training_block(quick, "sio2")["max_minutes"] == 6.0
     assert targets.training_block(quick, "lj_glass") == quick["training"]
@@ -132,4 +133,35 @@ def test_a_system_trains_for_its_own_budget():
         validate_config(quick)
     quick["systems"]["sio2"]["training"] = {"max_minuets": 5}
     with pytest.raises(ConfigError, match="max_minuets"):
+        validate_config(quick)
+
+
+def test_a_system_takes_its_own_number_of_training_trajectories():
+    """systems.<s>.production.n_train goes over md.production for that system's trajectory
+    files alone, is schema-checked, and is not part of the physics other jobs read."""
+    import copy
+
+    import pytest
+
+    from ogn.workflow import targets
+    from ogn.workflow.config import ConfigError, load_config, validate_config
+
+    quick = copy.deepcopy(load_config(REPO / "config" / "config.yaml",
+                                      REPO / "config" / "quick.yaml"))
+    quick["systems"]["lj"].pop("production", None)
+    quick["systems"]["si"]["production"] = {"n_train": 7}
+    validate_config(quick)
+    default = quick["md"]["production"]["n_train"]
+    assert targets.production_block(quick, "si")["n_train"] == 7
+    assert targets.production_block(quick, "si")["steps"] == quick["md"]["production"]["steps"]
+    assert len(targets.trajectory_files(quick, "si", "train")) == 7
+    assert len(targets.trajectory_files(quick, "lj", "train")) == default
+    assert len(targets.trajectory_files(quick, "si", "test")) == \
+        quick["md"]["production"]["n_test"]
+    assert "production" not in targets.system_physics(quick, "si")
+    quick["systems"]["si"]["production"] = {"n_train": 0}
+    with pytest.raises(ConfigError, match="systems.si.production.n_train"):
+        validate_config(quick)
+    quick["systems"]["si"]["production"] = {"steps": 5000}
+    with pytest.raises(ConfigError, match="steps"):
         validate_config(quick)

@@ -54,6 +54,10 @@ def starting_state(system):
     return targets.starting_state(config, system)
 
 
+def production_block(system):
+    return targets.production_block(config, system)
+
+
 def trajectory_files(system, split):
     return targets.trajectory_files(config, system, split)
 

@@ -70,7 +70,7 @@ rule produce:
         trajectory="results/md/{system}/{split}_{i}.h5",
     params:
         system=lambda w: system_block(w.system),
-        production=config["md"]["production"],
+        production=lambda w: production_block(w.system),
         precision=config["md"]["precision"],
         seed=config["md"]["seed"],
     log:

@@ -5,7 +5,7 @@ g(r) over the second half of the runs. Lengths, times and energies in file units
 One long run of a few hundred atoms is a noisy sample of its MSD: two MD runs from the same
 frame whose velocities differ by one part in a million end 3 to 23 % apart after 2000 steps
 (LJ liquid and silica of the quick preset). Model and MD therefore both start from
-``settings["long_origins"]`` frames spread evenly over the test trajectory; the series holds
+``settings["long_origins"]`` frames (:func:`long_origin_count`) spread evenly over the test trajectory; the series holds
 their means and standard errors, and the MSD ratio at the last step is judged against its
 error (:func:`long_rollout_judgement`).
 
@@ -49,6 +49,14 @@ def origin_frames(n_frames: int, n_origins: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n_frames - 1, n_origins)})
 
 
+def long_origin_count(settings: dict, system_name: str) -> int:
+    """How many start frames a system's long run takes: ``settings["long_origins_per_system"]``
+    for it, else ``settings["long_origins"]`` (a glass, whose few hopping atoms make one run's
+    MSD vary by a third, needs more than a liquid)."""
+    own = dict(settings.get("long_origins_per_system") or {})
+    return int(own.get(system_name, settings["long_origins"]))
+
+
 def perturbed_velocity(velocity, relative: float, seed) -> np.ndarray:
     """``velocity`` with each component scaled by 1 + ``relative`` x, x standard normal from
     a generator seeded with ``seed`` (an int or a sequence of ints; ``relative`` 0:
@@ -83,7 +91,7 @@ def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Ca
     k = model.k
     n_model_steps = max(1, int(settings["long_steps"]) // k)
     record = int(settings["long_record_every"])
-    origins = origin_frames(len(md.step), int(settings["long_origins"]))
+    origins = origin_frames(len(md.step), long_origin_count(settings, system.name))
     relative = float(settings["long_perturbation"])
     checks, potential_energy = md_based_checks(system, md, settings)
     runs = []

@@ -188,6 +188,9 @@ def rollout_problems(config: dict) -> list[str]:
     problems += [f"rollout.figure_steps names {name!r}, which is not under systems: "
                  f"({', '.join(systems)}); fix the name" for name in rollout["figure_steps"]
                  if name not in systems]
+    problems += [f"rollout.long_origins_per_system names {name!r}, which is not under "
+                 f"systems: ({', '.join(systems)}); fix the name"
+                 for name in rollout["long_origins_per_system"] if name not in systems]
     modelled = config["models"]["systems"]
     problems += [f"rollout.long_systems names {name!r}, which models.systems does not train "
                  f"({', '.join(modelled)}): add it there or remove it"

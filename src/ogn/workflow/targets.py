@@ -56,8 +56,16 @@ def starting_state(config: dict, system: str) -> str:
     return f"results/md/{system}/{kind}.h5"
 
 
+def production_block(config: dict, system: str) -> dict:
+    """The ``md.production`` settings of one system: ``systems.<system>.production`` over them
+    (e.g. more training trajectories for a material whose learned dynamics needs more
+    configurations)."""
+    own = dict(config["systems"][system].get("production") or {})
+    return {**config["md"]["production"], **own}
+
+
 def trajectory_files(config: dict, system: str, split: str) -> list[str]:
-    count = config["md"]["production"]["n_train" if split == "train" else "n_test"]
+    count = production_block(config, system)["n_train" if split == "train" else "n_test"]
     return [f"results/md/{system}/{split}_{i}.h5" for i in range(count)]
 
 
@@ -117,12 +125,13 @@ def model_block(config: dict, overrides: dict | None = None,
     return block
 
 
-MODEL_CHOICE_KEYS = ("model_options", "training")  # a system's model, not its physics
+# a system's model and its amount of data, not its physics
+MODEL_CHOICE_KEYS = ("model_options", "training", "production")
 
 
 def system_physics(config: dict, name: str) -> dict:
-    """``systems.<name>`` without its ``model_options`` and ``training``: what MD, pairs and
-    evaluation read."""
+    """``systems.<name>`` without its ``model_options``, ``training`` and ``production``: what
+    MD, pairs and evaluation read."""
     return {key: value for key, value in config["systems"][name].items()
             if key not in MODEL_CHOICE_KEYS}
 
