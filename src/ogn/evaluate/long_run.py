@@ -5,9 +5,9 @@ g(r) over the second half of the runs. Lengths, times and energies in file units
 One long run of a few hundred atoms is a noisy sample of its MSD: two MD runs from the same
 frame whose velocities differ by one part in a million end 3 to 23 % apart after 2000 steps
 (LJ liquid and silica of the quick preset). Model and MD therefore both start from
-``settings["long_origins"]`` frames (:func:`long_origin_count`) spread evenly over the test trajectory; the series holds
-their means and standard errors, and the MSD ratio at the last step is judged against its
-error (:func:`long_rollout_judgement`).
+``settings["long_origins"]`` frames (or a system's own count, :func:`long_origin_count`)
+spread evenly over the test trajectory; the series holds their means and standard errors, and
+the MSD ratio at the last step is judged against its error (:func:`long_rollout_judgement`).
 
 Both start from each frame with its velocities scaled by 1 + ``settings["long_perturbation"]``
 x, x a standard normal per component seeded by ``settings["seed"]`` and the frame, the same
