@@ -2,7 +2,8 @@
 steps (LJ); (C) runtime of a rollout over ``runtime.md_steps`` MD steps against N per system,
 for our MD, Fast-OGN, LAMMPS, MD without a neighbor list and the paper's Fast-OGN network
 (untrained weights at the same k: a reference line for its cost, no model); (D) runtime at
-the largest N against the interaction complexity index. The footer names the machine of the times."""
+the largest N against the interaction complexity index. The footer names the machine of the
+times."""
 
 import matplotlib.pyplot as plt
 import numpy as np
