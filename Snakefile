@@ -7,8 +7,8 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# Jobs are separate processes that compile the same JAX functions: share compiled code.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.abspath(".snakemake/jax-cache"))
+# Jobs are separate processes that compile the same JAX functions: each job's script shares
+# compiled code through the cache of config compute.compilation_cache (ogn.workflow.job).
 # XLA allocates its temporary buffers afresh at every call; with glibc's malloc on transparent
 # huge pages most of the resulting page faults go (training step 10-25 % faster here:
 # benchmarks/bench_model.py against --small-pages). glibc reads this when a job's process starts.

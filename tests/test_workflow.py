@@ -59,6 +59,9 @@ def test_the_md_target_runs_the_md_stages_and_stops(md_stages_run):
                 assert f"md/{name}/{kind}_{index}.h5" in written, (name, kind, index)
     assert "md/lj_glass/quenched.h5" in written
     assert {path.split("/")[0] for path in written} <= {"md", "logs", "benchmarks"}, written
+    # the jobs kept their compiled programs for the next ones (compute.compilation_cache)
+    cache = md_stages_run[0] / ".snakemake" / "jax-cache"
+    assert any(cache.glob("*-cache")), "no compilation cache"
 
 
 def test_every_rule_ran_and_nothing_is_left_to_do(finished_run):

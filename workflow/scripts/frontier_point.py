@@ -4,7 +4,8 @@ energy drift) and timed at frontier.size atoms against our MD and LAMMPS in this
 from ogn.workflow.job import start_job
 
 sm = snakemake
-log = start_job(sm, precision=sm.params.precision, omp_passive=True)
+log = start_job(sm, precision=sm.params.precision, omp_passive=True,
+                compilation_cache=False)
 
 import pandas as pd
 

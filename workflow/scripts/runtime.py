@@ -4,7 +4,8 @@ reference (results/runtime/{system}.csv)."""
 from ogn.workflow.job import start_job
 
 sm = snakemake
-log = start_job(sm, precision=sm.params.precision, omp_passive=True)
+log = start_job(sm, precision=sm.params.precision, omp_passive=True,
+                compilation_cache=False)
 
 from ogn.data.atomic import write_csv
 from ogn.data.h5md import read_trajectory

@@ -1,6 +1,6 @@
-"""The preamble of every rule's script: the job's CPU threads, XLA options and precision set
-before JAX starts, a progress logger on the rule's log file, and uncaught errors written to
-that log as well as to stderr.
+"""The preamble of every rule's script: the job's CPU threads, XLA options, compilation cache
+and precision set before JAX starts, a progress logger on the rule's log file, and uncaught
+errors written to that log as well as to stderr.
 
 A script starts with ``log = start_job(snakemake, ...)`` and only then imports the library
 modules that load JAX (the ruff config exempts workflow/scripts from E402 for this).
@@ -11,22 +11,27 @@ import sys
 import traceback
 from collections.abc import Callable
 
+from ogn.workflow.compile_cache import use_compilation_cache
 from ogn.workflow.runlog import make_logger
 from ogn.workflow.threads import configure_cpu_threads, use_ynnpack_fusions
 
 
 def start_job(snakemake, *, precision: str | None = None, network: bool = False,
-              omp_passive: bool = False) -> Callable[[str], None]:
+              omp_passive: bool = False, compilation_cache: bool = True
+              ) -> Callable[[str], None]:
     """Configure this job's process and return its ``log(message)`` function.
 
     ``precision``: ``float64`` or ``float32`` for JAX (None: leave JAX alone, e.g. a
     figure job); ``network``: a graph-network job, whose XLA options come from the config
     (``compute.xla_cpu_ynn_fusions``); ``omp_passive``: OpenMP threads sleep at barriers
-    (LAMMPS timings on shared cores).
+    (LAMMPS timings on shared cores); ``compilation_cache``: load and keep compiled programs
+    in the config's ``compute.compilation_cache`` (False for jobs that time compilation).
     """
     if omp_passive:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     configure_cpu_threads(snakemake.threads)
+    if compilation_cache:
+        use_compilation_cache(snakemake.config.get("compute", {}).get("compilation_cache"))
     if network:
         use_ynnpack_fusions(snakemake.config["compute"]["xla_cpu_ynn_fusions"])
     log_file = snakemake.log[0] if len(snakemake.log) else None
