@@ -1,5 +1,6 @@
 """The compilation cache a rule's script turns on before JAX starts."""
 
+import os
 import subprocess
 import sys
 
@@ -26,25 +27,33 @@ settings = {{"dir": {cache!r}, "max_gb": 0.5, "min_compile_seconds": 0.0}}
 snakemake = SimpleNamespace(threads=1, log=[], config={{"compute": {{"compilation_cache": settings}}}})
 start_job(snakemake, compilation_cache={on})
 import jax, jax.numpy as jnp
+hits = []
+jax.monitoring.register_event_listener(
+    lambda event, **kw: hits.append(1) if event == "/jax/compilation_cache/cache_hits" else None)
 print(float(jax.jit(lambda x: jnp.sin(x) * 2.0)(jnp.arange(3.0)).sum()))
-print("cache" if os.environ.get("JAX_COMPILATION_CACHE_DIR") else "none")
+print("cache" if jax.config.jax_enable_compilation_cache else "off", len(hits))
 """
 
 
-def run_job(cache, on):
+def run_job(cache, on, environment=None):
     result = subprocess.run([sys.executable, "-c", JOB.format(cache=str(cache), on=on)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **(environment or {})})
     assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.split()
+    value, state, hits = result.stdout.split()
+    return value, state, int(hits)
 
 
 def test_a_job_keeps_its_programs_and_a_timing_job_does_not(tmp_path):
     cache = tmp_path / "cache"
-    value, state = run_job(cache, on=False)   # a timing job (runtime, frontier)
-    assert state == "none" and not cache.exists()
-    value_on, state = run_job(cache, on=True)
-    assert state == "cache" and value_on == value
+    # a timing job (runtime, frontier): off, even where the environment names a cache
+    value, state, hits = run_job(cache, on=False,
+                                 environment={"JAX_COMPILATION_CACHE_DIR": str(cache)})
+    assert (state, hits) == ("off", 0) and not any(cache.glob("*-cache"))
+    value_on, state, hits = run_job(cache, on=True)
+    assert (state, hits) == ("cache", 0) and value_on == value
     entries = sorted(cache.glob("*-cache"))
     assert entries
-    again, _ = run_job(cache, on=True)        # the second job loads what the first kept
-    assert again == value and sorted(cache.glob("*-cache")) == entries
+    # the second job loads what the first kept: cache hits, no new entries
+    again, state, hits = run_job(cache, on=True)
+    assert again == value and hits >= 1 and sorted(cache.glob("*-cache")) == entries

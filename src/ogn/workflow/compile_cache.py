@@ -31,12 +31,14 @@ def compilation_cache_environment(settings) -> dict:
     }
 
 
-def use_compilation_cache(settings) -> bool:
-    """Point JAX at the cache of ``settings`` before JAX starts; a variable already set in the
-    environment wins. Returns whether the cache is on (False after JAX has started: too late)."""
-    variables = compilation_cache_environment(settings)
-    if not variables or "jax" in sys.modules:
-        return False
-    for name, value in variables.items():
+def use_compilation_cache(settings, on: bool = True) -> None:
+    """Before JAX starts: point JAX at the cache of ``settings`` (a variable already set in the
+    environment wins), or, with ``on`` False, switch JAX's cache off, whatever the environment
+    holds (jobs that time compilation). After JAX has started nothing changes."""
+    if "jax" in sys.modules:
+        return
+    if not on:
+        os.environ["JAX_ENABLE_COMPILATION_CACHE"] = "false"
+        return
+    for name, value in compilation_cache_environment(settings).items():
         os.environ.setdefault(name, value)
-    return True

@@ -25,13 +25,14 @@ def start_job(snakemake, *, precision: str | None = None, network: bool = False,
     figure job); ``network``: a graph-network job, whose XLA options come from the config
     (``compute.xla_cpu_ynn_fusions``); ``omp_passive``: OpenMP threads sleep at barriers
     (LAMMPS timings on shared cores); ``compilation_cache``: load and keep compiled programs
-    in the config's ``compute.compilation_cache`` (False for jobs that time compilation).
+    in the config's ``compute.compilation_cache`` (False, for jobs that time compilation: off
+    even where the environment names a cache).
     """
     if omp_passive:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     configure_cpu_threads(snakemake.threads)
-    if compilation_cache:
-        use_compilation_cache(snakemake.config.get("compute", {}).get("compilation_cache"))
+    use_compilation_cache(snakemake.config.get("compute", {}).get("compilation_cache"),
+                          on=compilation_cache)
     if network:
         use_ynnpack_fusions(snakemake.config["compute"]["xla_cpu_ynn_fusions"])
     log_file = snakemake.log[0] if len(snakemake.log) else None
