@@ -9,8 +9,8 @@ from that one state:
 * ``learned i``: a rollout of the i-th model file covering ``--steps`` MD steps,
   ceil(steps / k) model steps, its pair-table builds included
   (:func:`ogn.runtime.engines.fast_ogn_engine`); with several ``--layouts``, one engine per
-  layout (``learned i rows``, ``learned i edges``): a tabulated pair force on dense
-  neighbour rows and on the graph's edge list;
+  layout (``learned i rows``, ``learned i edges``): a tabulated learned force (pair force
+  or energy decoder) on dense neighbour rows and on the graph's edge list;
 * ``md``: our MD, the same steps of velocity Verlet with a neighbor list, its builds and
   rebuilds included;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on the same threads (setup
@@ -69,7 +69,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--layouts", nargs="+", default=["auto"],
                         choices=["auto", "rows", "edges"],
                         help="pair tables to time each model on (auto: dense rows for a "
-                        "tabulated pair force, the graph's edges otherwise; rows needs one)")
+                        "tabulated learned force, the graph's edges otherwise; rows needs one)")
     parser.add_argument("--skin", type=float, default=None,
                         help="the learned models' graph skin, length unit (default: "
                              "runtime.graph_skin; the frontier times with rollout.graph_skin, "

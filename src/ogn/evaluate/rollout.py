@@ -5,8 +5,9 @@ the next input. Like MD (:mod:`ogn.md.dynamics`), the graph is found on the host
 ``graph_cutoff + skin`` (:func:`ogn.net.graph.build_edges`, exact cell-list search, padded with N)
 and reused inside jit while no atom has moved more than skin/2 since the build. Every model
 step masks the edges longer than ``graph_cutoff`` to padding, so the network sees exactly the
-edges within rc, as in training. A tabulated pair force runs on dense neighbour rows instead
-(:func:`make_model_rollout` chooses; :mod:`ogn.net.row_forces`), found and reused the same way.
+edges within rc, as in training. A tabulated learned force runs on dense neighbour rows instead
+(:func:`make_model_rollout` chooses; :mod:`ogn.net.row_forces`), found and reused the same way;
+a tabulated energy decoder reads a second list of rows within its three-body cutoff + skin.
 A jitted chunk (``lax.while_loop``) runs model steps until
 
 (a) the requested number of steps is done,
@@ -68,6 +69,9 @@ class RolloutFns(NamedTuple):
     masses: np.ndarray | None
     checks: RolloutChecks
     layout: str = "edges"  # the pair table the chunk reads: "edges" or (dense) "rows"
+    # rows: the reach of the second list of rows that an energy decoder's angular terms
+    # read (its three-body cutoff + skin), or None
+    three_body_reach: float | None = None
 
 
 class RolloutResult(NamedTuple):
@@ -155,11 +159,13 @@ def make_rollout(simulator, graph_cutoff: float, skin: float, box, masses=None,
 
 def make_row_rollout(config, n_species: int, skin: float, box, masses=None,
                      checks: RolloutChecks | None = None) -> RolloutFns:
-    """The jitted rollout chunk of a tabulated pair-force model (NetworkConfig ``config``) on
-    dense neighbour rows within its graph cutoff + ``skin``
-    (:mod:`ogn.net.row_forces`): the rollout of :func:`make_rollout`, with the same checks,
-    several times cheaper per force evaluation. The chunk reads the model's parameters and
-    standardisation from its arguments, as the edge chunk does."""
+    """The jitted rollout chunk of a tabulated learned force (NetworkConfig ``config``: a
+    pair force, or the energy decoder with a pair force) on dense neighbour rows within its
+    graph cutoff + ``skin``, and for the energy decoder's angular terms a second list within
+    its three-body cutoff + ``skin`` (:mod:`ogn.net.row_forces`): the rollout of
+    :func:`make_rollout`, with the same checks, several times cheaper per force evaluation.
+    The chunk reads the model's parameters and standardisation from its arguments, as the
+    edge chunk does."""
     from ogn.net.row_forces import row_layout_problem
 
     problem = row_layout_problem(config)
@@ -174,29 +180,32 @@ def make_row_rollout(config, n_species: int, skin: float, box, masses=None,
                     else (limit ** 2).reshape(-1))
     chunk = row_rollout_chunk(config, n_species, box, (0.5 * float(skin)) ** 2, mass,
                               limit_sq)
+    three_body_reach = (float(config.three_body_cutoff) + float(skin)
+                        if config.decoder == "energy" else None)
     return RolloutFns(chunk=jax.jit(chunk), graph_cutoff=cutoff, skin=float(skin), box=box,
                       masses=None if masses is None else np.asarray(masses), checks=checks,
-                      layout="rows")
+                      layout="rows", three_body_reach=three_body_reach)
 
 
 def row_rollout_chunk(config, n_species: int, box, half_skin_sq: float, mass,
                       limit_sq) -> Callable:
     """The chunk (to be jitted) of :func:`make_row_rollout`: model steps on fixed neighbour
-    rows ``neighbor_idx`` (N, K), in the network's float32, with the checks of
-    :func:`rollout_chunk`."""
+    rows ``rows`` (N, K) (for an energy decoder followed by its rows within the three-body
+    reach, (N, K3)), in the network's float32, with the checks of :func:`rollout_chunk`."""
     from ogn.net.row_forces import make_row_stride, row_force_field
 
-    def chunk(params, standard, position, velocity, species, neighbor_idx, reference,
-              n_steps, kinetic_limit):
+    def chunk(params, standard, position, velocity, species, *rows_reference_steps_limit):
+        *rows, reference, n_steps, kinetic_limit = rows_reference_steps_limit
         field = row_force_field(config, params, standard, n_species)
         row_stride = make_row_stride(field, species, box)
         box_j = jnp.asarray(box, dtype=position.dtype)
         limits = None if limit_sq is None else jnp.asarray(limit_sq, jnp.float32)
+        neighbor_idx, three_body_idx = rows[0], (rows[1] if len(rows) > 1 else None)
 
         def stride(pos, vel):
             wrapped = jnp.mod(pos, box_j)
             return row_stride(wrapped.astype(jnp.float32), vel.astype(jnp.float32),
-                              neighbor_idx, limits)
+                              neighbor_idx, limits, three_body_idx)
 
         return checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit,
                                mass, half_skin_sq)
@@ -208,7 +217,8 @@ def make_model_rollout(model, skin: float, box, masses=None,
                        checks: RolloutChecks | None = None, layout: str = "auto",
                        log: Callable | None = None) -> RolloutFns:
     """The rollout of a trained model (:class:`ogn.net.trained.TrainedModel`): on dense
-    neighbour rows where the model is a tabulated pair force (``layout`` "auto" or "rows"),
+    neighbour rows where the model is a tabulated learned force, pair force or energy
+    decoder (``layout`` "auto" or "rows"),
     on the graph's edges otherwise (or with ``layout`` "edges"). Both give the same strides
     (tests/test_row_forces.py); ``log`` is told which.
 
@@ -228,7 +238,7 @@ def make_model_rollout(model, skin: float, box, masses=None,
         raise ValueError(f"no dense-row rollout for this model: {problem}")
     if layout != "edges" and problem is None:
         if log is not None:
-            log("rollout on dense neighbour rows (tabulated pair force)")
+            log("rollout on dense neighbour rows (tabulated learned force)")
         reach = model.network_config.radial_cutoff
         margin = max(0.0, float(model.graph_cutoff) - reach)
         return make_row_rollout(model.network_config, model.n_species,
@@ -315,13 +325,16 @@ class NeighborRows(NamedTuple):
 
     idx: np.ndarray  # (N, capacity) int32, padding = N
     capacity: int
+    # the second list an energy decoder's angular terms read (within their reach), or None
+    three_body_idx: np.ndarray | None = None
+    three_body_capacity: int | None = None
 
 
 def pair_table(layout: str, position, box, search: float, previous=None,
-               log: Callable | None = None):
+               log: Callable | None = None, three_body_search: float | None = None):
     """The pairs within ``search`` of ``position`` in the chunk's ``layout``: :class:`Edges`
-    or :class:`NeighborRows`, in at least the capacity of ``previous`` (a larger one costs one
-    recompile, and is logged)."""
+    or :class:`NeighborRows` (with ``three_body_search``, also the rows within it), in at
+    least the capacity of ``previous`` (a larger one costs one recompile, and is logged)."""
     if layout == "edges":
         if previous is None:
             return build_edges(np.asarray(position), box, search,
@@ -333,12 +346,24 @@ def pair_table(layout: str, position, box, search: float, previous=None,
     if capacity is not None and new_capacity != capacity and log is not None:
         log(f"rollout: {int(counts.max())} neighbours exceed the row capacity {capacity}; "
             f"reallocating to {new_capacity} (one recompile)")
-    return NeighborRows(idx=idx, capacity=int(new_capacity))
+    three_body_idx = three_body_capacity = None
+    if three_body_search is not None:
+        old = None if previous is None else previous.three_body_capacity
+        three_body_idx, counts, three_body_capacity = neighbor_rows(
+            np.asarray(position, np.float64), box, three_body_search, old,
+            extra_fraction=EDGE_HEAD_ROOM)
+        if old is not None and three_body_capacity != old and log is not None:
+            log(f"rollout: {int(counts.max())} neighbours exceed the three-body row capacity "
+                f"{old}; reallocating to {three_body_capacity} (one recompile)")
+    return NeighborRows(idx=idx, capacity=int(new_capacity), three_body_idx=three_body_idx,
+                        three_body_capacity=three_body_capacity)
 
 
 def pair_arrays(pairs) -> tuple:
     """The device arrays a chunk reads from a :func:`pair_table`."""
     if isinstance(pairs, NeighborRows):
+        if pairs.three_body_idx is not None:
+            return jnp.asarray(pairs.idx), jnp.asarray(pairs.three_body_idx)
         return (jnp.asarray(pairs.idx),)
     return jnp.asarray(pairs.senders), jnp.asarray(pairs.receivers)
 
@@ -418,7 +443,8 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
         kinetic_limit = checks.kinetic_energy_factor * _kinetic(velocity, fns.masses)
     kinetic_limit = jnp.asarray(kinetic_limit, dtype=velocity.dtype)
 
-    pairs = pair_table(fns.layout, position, fns.box, search)
+    pairs = pair_table(fns.layout, position, fns.box, search,
+                       three_body_search=fns.three_body_reach)
     reference = position
     positions, velocities, steps = [np.asarray(position)], [np.asarray(velocity)], [0]
     stopped_at, reason = None, None
@@ -450,7 +476,8 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
                 reason = checks.host_check(done, positions[-1], velocities[-1])
                 stopped_at = done if reason else None
         if reason is None and not bool(valid):
-            pairs = pair_table(fns.layout, position, fns.box, search, pairs, log)
+            pairs = pair_table(fns.layout, position, fns.box, search, pairs, log,
+                               fns.three_body_reach)
             reference = position
             n_rebuilds += 1
         if log is not None and done >= next_progress:

@@ -20,13 +20,24 @@ forces are those of the neighbour rows handed in: with rows within the graph cut
 stride's start (skin 0, as the edge layout), a pair entering the cutoff during the stride is
 missed, at the table's zero, exactly as on the edge list.
 
-Only the pair-force decoder with tables has this path (:func:`row_layout_problem` says why
-another model has not): the energy decoder's angular terms and the MLPs need the graph.
+The energy decoder with tables (:mod:`ogn.net.energy`, its pair term a learned force) has
+this path too: its pair force as above, and its angular energy ``sum_i sum_c sum_l w S_icl``
+from the moments ``M_icl = sum_j R_c(r_ij) u_ij^(l)`` as row sums over a second, shorter list
+of rows within the three-body cutoff (the way our Stillinger-Weber regroups its triplets,
+:mod:`ogn.md.potentials.sw`), with the second moment's six independent components instead
+of nine. Its force, ``-rc dE/dr``, is derived explicitly, as SW's is (the reaction on each
+neighbour one segment sum). Unlike the edge list, whose angular terms read the
+edges within the three-body cutoff and a margin at the stride's start, the rows read every
+pair within the cutoff at each substep: the same energy, continuous where a pair crosses the
+cutoff (the tables' zero).
+
+:func:`row_layout_problem` says why another model has no row path: the MLPs need the graph.
 """
 
 from collections.abc import Callable
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -38,6 +49,7 @@ from ogn.net.simulator import rms_std
 from ogn.net.tables import PAIR_TABLE, pair_table_in_use
 
 ROWS_PER_BLOCK = 64  # 10,000 atoms, 190 neighbours, one core: 32, 64 and 256 rows within 6 %
+ROW_ANGULAR_ORDERS = (0, 1, 2)  # powers of cos(theta) the rows' angular energy holds
 
 
 class RowForceField(NamedTuple):
@@ -61,16 +73,42 @@ class RowForceField(NamedTuple):
     density_slopes: jnp.ndarray | None = None
     embedding_coefficients: jnp.ndarray | None = None
     embedding_density: tuple = (0.0, 1.0)
+    # the energy decoder's angular terms (ogn.net.energy), or None: the radial channels'
+    # table (values and slopes, (S^2 M3, C)), its points M3 and cutoff, the weights
+    # (S, C, order + 1) and the factor of the force, -energy_scale dE/dr
+    radial_values: jnp.ndarray | None = None
+    radial_slopes: jnp.ndarray | None = None
+    radial_points: int = 0
+    three_body_cutoff: float = 0.0
+    angular_weights: jnp.ndarray | None = None
+    three_body_order: int = 0
+    energy_scale: float = 1.0
 
 
 def row_layout_problem(config) -> str | None:
     """Why a model of ``config`` (NetworkConfig) has no dense-row path, or None if it has."""
-    if config.decoder != "pair_force":
-        return (f"the {config.decoder} decoder is evaluated on the graph (only the pair-force "
-                "decoder is a pair potential)")
+    if config.decoder not in ("pair_force", "energy"):
+        return (f"the {config.decoder} decoder is evaluated on the graph (only the learned "
+                "forces are potentials)")
+    if config.decoder == "energy" and config.pair_term != "force":
+        return ("its pair term is an energy MLP (pair_term: force makes it a force that "
+                "tables hold)")
+    if config.decoder == "energy" and config.three_body_order not in ROW_ANGULAR_ORDERS:
+        return (f"its angular terms reach cos(theta)^{config.three_body_order}; the rows "
+                f"hold powers up to {max(ROW_ANGULAR_ORDERS)}")
     if not config.tabulated:
-        return "its pair force is an MLP (tabulate it: model.options.tabulate or ogn tabulate)"
+        if config.decoder == "pair_force":
+            return ("its pair force is an MLP (tabulate it: model.options.tabulate or "
+                    "ogn tabulate)")
+        return ("its learned functions are MLPs (tabulate them: model.options.tabulate or "
+                "ogn tabulate)")
     return None
+
+
+def has_angular_terms(field: "RowForceField") -> bool:
+    """Whether the field holds the energy decoder's angular terms (and so reads a second
+    list of rows, within :func:`three_body_reach`)."""
+    return field.radial_values is not None
 
 
 def row_force_field(config, params, standard, n_species: int) -> RowForceField:
@@ -97,13 +135,28 @@ def row_force_field(config, params, standard, n_species: int) -> RowForceField:
             density_slopes=density[:, :, 0, 1].reshape(-1),
             embedding_coefficients=params["~"][COEFFICIENTS],
             embedding_density=tuple(config.embedding_density))
+    angular = {}
+    if config.decoder == "energy":
+        from ogn.net.tables import RADIAL_TABLE, radial_table_in_use
+
+        radial = radial_table_in_use(params["~"][RADIAL_TABLE], config.three_body_cutoff,
+                                     config.table_slopes_from_values)  # (S^2, M3, C, 2)
+        channels = int(radial.shape[2])
+        angular = dict(
+            radial_values=radial[..., 0].reshape(-1, channels),
+            radial_slopes=radial[..., 1].reshape(-1, channels),
+            radial_points=int(radial.shape[1]),
+            three_body_cutoff=float(config.three_body_cutoff),
+            angular_weights=params["~"]["three_body_weights"],
+            three_body_order=int(config.three_body_order),
+            energy_scale=float(config.radial_cutoff))
     return RowForceField(
         values=table[:, :, 0, 0].reshape(-1), slopes=table[:, :, 0, 1].reshape(-1),
         points=int(table.shape[1]), cutoff=float(config.radial_cutoff), core_radii=radii,
         force_scale=rms_std(standard.target_std[3:]) / config.stride_time,
         inverse_mass=(masses.mean() / masses).astype(np.float32),
         stride_time=float(config.stride_time), substeps=int(config.substeps),
-        n_species=int(n_species), **embedding)
+        n_species=int(n_species), **embedding, **angular)
 
 
 def make_row_forces(field: RowForceField, species, box,
@@ -191,6 +244,131 @@ def make_row_forces(field: RowForceField, species, box,
     return forces
 
 
+def make_row_angular_forces(field: RowForceField, species, box,
+                            rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
+    """``forces(position, three_body_idx) -> (N, 3)``: the force of the energy decoder's
+    angular energy (:func:`make_row_angular_energy`), ``-field.energy_scale dE/dr``, in units
+    of ``field.force_scale``. Jit-traceable; computes in the dtype of ``position``.
+
+    The derivatives are explicit, as in our Stillinger-Weber (autodiff of the row energy
+    costs 2-4x more here, most of it in the transposes of the gathers). Per row entry j of
+    atom i, with the moments M of atom i, ``dE_i/dR_c(r_ij) = 2 (w0 M0 + w1 M1.u + w2 u.M2 u)``
+    and ``dE_i/du = sum_c R_c (2 w1 M1 + 4 w2 M2 u)``; their sum along and across u gives
+    G_ij = dE_i/d(r_j - r_i). Atom i is pushed by the sum of its G_ij, and each neighbour j by
+    -G_ij (one segment sum over the rows)."""
+    step = _angular_row_terms(field, species, box)
+
+    def forces(position, three_body_idx):
+        dtype = position.dtype
+        n_atoms = position.shape[0]
+
+        def row_gradients(rows, idx):
+            return step(position, rows, idx, gradients=True)[1]
+
+        pushes = map_row_blocks(row_gradients, three_body_idx, rows_per_block)  # (N, K3, 3)
+        segments = three_body_idx.reshape(-1)
+        own = jnp.sum(pushes, axis=1)
+        reaction = jnp.stack([jax.ops.segment_sum(pushes[..., axis].reshape(-1), segments,
+                                                  num_segments=n_atoms + 1)[:n_atoms]
+                              for axis in range(3)], axis=-1)
+        return jnp.asarray(field.energy_scale, dtype) * (own - reaction)
+
+    return forces
+
+
+def _angular_row_terms(field: RowForceField, species, box) -> Callable:
+    """``terms(position, rows, idx, gradients) -> (E_i (B,), G (B, K3, 3) or None)``: the
+    angular energy of the atoms ``rows`` from their rows ``idx`` and, with ``gradients``,
+    dE_i/d(r_j - r_i) per row entry."""
+    n_species = field.n_species
+    order = int(field.three_body_order)
+    if order not in ROW_ANGULAR_ORDERS:
+        raise ValueError(f"three_body_order {order}: the rows hold powers of cos(theta) up to "
+                         f"{max(ROW_ANGULAR_ORDERS)}")
+    cutoff = float(field.three_body_cutoff)
+    spacing = cutoff / (field.radial_points - 1)
+    last = field.radial_points - 1.0
+    species_row = jnp.asarray(species, jnp.int32)
+    species_padded = jnp.concatenate([species_row, jnp.zeros((1,), jnp.int32)])
+    pairs_of_axes = ((0, 1), (0, 2), (1, 2))
+
+    def terms(position, rows, idx, gradients=False):
+        dtype = position.dtype
+        box_ = jnp.asarray(box, dtype) * jnp.ones(3, dtype)
+        values = jnp.asarray(field.radial_values, dtype)
+        slopes = jnp.asarray(field.radial_slopes, dtype)
+        weights = jnp.asarray(field.angular_weights, dtype)[species_row[rows]]  # (B, C, L+1)
+        (dx, dy, dz), r, mask = row_displacement_components(position, rows, idx, box_)
+        within = mask & (r < cutoff)
+        pair = species_row[rows][:, None] * n_species + species_padded[idx]
+        grid = jnp.clip(r / spacing, 0.0, last)
+        left = jnp.minimum(jnp.floor(grid).astype(jnp.int32), field.radial_points - 2)
+        radial, radial_slope = hermite_rows(values, slopes, pair * field.radial_points + left,
+                                            (grid - left)[..., None], spacing,
+                                            slope=gradients)
+        keep = within[..., None]
+        radial = jnp.where(keep, radial, 0.0)  # (B, K3, C)
+        inverse = jnp.where(within, 1.0 / r, 0.0)
+        u = (dx * inverse, dy * inverse, dz * inverse)  # 3 x (B, K3)
+        zeroth = jnp.sum(radial, axis=1)  # (B, C)
+        energy = weights[..., 0] * zeroth * zeroth
+        if order >= 1:
+            first = [jnp.sum(radial * c[..., None], axis=1) for c in u]
+            energy = energy + weights[..., 1] * sum(m * m for m in first)
+        if order >= 2:  # |sum_j R u u^T|^2 from its six independent components
+            diagonal = [jnp.sum(radial * (c * c)[..., None], axis=1) for c in u]
+            off = [jnp.sum(radial * (u[a] * u[b])[..., None], axis=1) for a, b in pairs_of_axes]
+            energy = energy + weights[..., 2] * (sum(m * m for m in diagonal)
+                                                 + 2.0 * sum(m * m for m in off))
+        energy = jnp.sum(energy, axis=-1)
+        if not gradients:
+            return energy, None
+        # dE_i / dR_c(r_ij), (B, K3, C), and dE_i / du_ij at fixed R, 3 x (B, K3)
+        by_radial = 2.0 * weights[:, None, :, 0] * zeroth[:, None, :]
+        by_direction = [jnp.zeros_like(dx) for _ in range(3)]
+        if order >= 1:
+            by_radial = by_radial + 2.0 * weights[:, None, :, 1] * sum(
+                m[:, None, :] * c[..., None] for m, c in zip(first, u, strict=True))
+            weighted = radial * (2.0 * weights[:, None, :, 1])
+            by_direction = [g + jnp.sum(weighted * m[:, None, :], axis=-1)
+                            for g, m in zip(by_direction, first, strict=True)]
+        if order >= 2:
+            full = {(a, a): diagonal[a] for a in range(3)}
+            full.update({pair_ab: off[n] for n, pair_ab in enumerate(pairs_of_axes)})
+            full.update({(b, a): off[n] for n, (a, b) in enumerate(pairs_of_axes)})
+            # (M2 u)_a per channel, (B, K3, C)
+            moment_u = [sum(full[(a, b)][:, None, :] * u[b][..., None] for b in range(3))
+                        for a in range(3)]
+            by_radial = by_radial + 2.0 * weights[:, None, :, 2] * sum(
+                mu * c[..., None] for mu, c in zip(moment_u, u, strict=True))
+            weighted = radial * (4.0 * weights[:, None, :, 2])
+            by_direction = [g + jnp.sum(weighted * mu, axis=-1)
+                            for g, mu in zip(by_direction, moment_u, strict=True)]
+        along = jnp.sum(jnp.where(keep, by_radial * radial_slope, 0.0), axis=-1)  # dE/dr
+        radial_part = sum(g * c for g, c in zip(by_direction, u, strict=True))
+        push = [along * c + (g - radial_part * c) * inverse
+                for g, c in zip(by_direction, u, strict=True)]
+        return energy, jnp.stack(push, axis=-1)
+
+    return terms
+
+
+def make_row_angular_energy(field: RowForceField, species, box,
+                            rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
+    """``energy(position, three_body_idx) -> ()``: the energy decoder's angular energy
+    (:func:`ogn.net.energy.angular_energy`, ``sum_i sum_c sum_l w S_icl``) from the rows
+    ``three_body_idx`` (N, K3) (padding N) that list at least every pair within
+    ``field.three_body_cutoff``: the moments ``M_icl`` as row sums, the second moment's six
+    independent components instead of nine."""
+    terms = _angular_row_terms(field, species, box)
+
+    def energy(position, three_body_idx):
+        return jnp.sum(map_row_blocks(lambda rows, idx: terms(position, rows, idx)[0],
+                                      three_body_idx, rows_per_block))
+
+    return energy
+
+
 def hermite_rows(values, slopes, base, t, spacing: float, slope: bool = True):
     """The cubic Hermite interpolant of ``values`` and ``slopes`` (flat tables) between the
     samples ``base`` and ``base + 1`` at the fraction ``t`` of the interval, and its
@@ -227,16 +405,22 @@ def embedding_derivative(field: RowForceField, species) -> Callable:
 
 def make_row_stride(field: RowForceField, species, box,
                     rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
-    """``stride(position, velocity, neighbor_idx, limit_sq=None) -> (dr, dv, close)``: the
-    model's increments over one stride from ``position`` (wrapped) and ``velocity`` (data
-    units), ``substeps + 1`` force evaluations, as
+    """``stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None) ->
+    (dr, dv, close)``: the model's increments over one stride from ``position`` (wrapped) and
+    ``velocity`` (data units), ``substeps + 1`` force evaluations (an energy decoder's
+    angular terms from the rows ``three_body_idx``, within its three-body cutoff), as
     :func:`ogn.net.decoders.velocity_verlet_increments`; ``close``: some pair within the cutoff
     closer than its limit at the stride's start (see :func:`make_row_forces`)."""
     forces = make_row_forces(field, species, box, rows_per_block)
+    angular = (make_row_angular_forces(field, species, box, rows_per_block)
+               if has_angular_terms(field) else None)
     inverse_mass = jnp.asarray(field.inverse_mass)[jnp.asarray(species, jnp.int32)]
 
-    def stride(position, velocity, neighbor_idx, limit_sq=None):
+    def stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None):
         dtype = position.dtype
+        if angular is not None and three_body_idx is None:
+            raise ValueError("this model's angular terms read the rows within its three-body "
+                             "cutoff: pass three_body_idx")
         scale = (jnp.asarray(field.force_scale, dtype)
                  * jnp.asarray(inverse_mass, dtype)[:, None])
         closes = []  # the close-pair flag of the first evaluation: the stride's start
@@ -244,6 +428,8 @@ def make_row_stride(field: RowForceField, species, box,
         def acceleration(displacement):
             force, close = forces(position + displacement, neighbor_idx,
                                   None if closes else limit_sq)
+            if angular is not None:
+                force = force + angular(position + displacement, three_body_idx)
             closes.append(close)
             return scale * force
 

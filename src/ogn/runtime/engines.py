@@ -6,8 +6,8 @@ What is timed, per system and size N (all engines from the same starting configu
   skin-based rebuilds), ``n_steps`` NVE steps, the initial list build and force evaluation and
   every rebuild included;
 * ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the trained model
-  (:func:`ogn.evaluate.rollout.make_model_rollout`: a tabulated pair force on dense neighbour
-  rows, every other model on the graph's edges), the pair-table builds included;
+  (:func:`ogn.evaluate.rollout.make_model_rollout`: a tabulated learned force, pair force or
+  energy decoder, on dense neighbour rows, every other model on the graph's edges), the pair-table builds included;
 * ``paper_ogn``: a reference line, not a model: the paper's Fast-OGN network (its
   message-passing architecture with ``models.fast_ogn_layers`` layers and the ``model`` block's
   widths) rolled out like ``fast_ogn`` at the trained model's k, graph cutoff and input and
@@ -185,7 +185,7 @@ def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
                 layout: str = "auto") -> Engine:
     """The engine named ``engine`` (one of :data:`ENGINES`) from a sized starting state;
     ``fast_ogn`` rolls out ``model`` with pairs within its cutoff + ``graph_skin``, in the
-    pair table ``layout`` (auto: dense rows for a tabulated pair force, else edges);
+    pair table ``layout`` (auto: dense rows for a tabulated learned force, else edges);
     ``paper_ogn`` the same for the reference network it is handed."""
     system, position, velocity = start
     if engine == "md":
