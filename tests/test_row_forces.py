@@ -133,8 +133,8 @@ def test_one_stride_on_rows_is_the_stride_on_edges_and_keeps_momentum(embedding)
     idx, _, _ = neighbor_rows(position, box, 2.0)
     field = row_force_field(model.network_config, params, standard, 2)
     stride = jax.jit(make_row_stride(field, jnp.asarray(species), box))
-    row_dr, row_dv, close = stride(jnp.asarray(position, jnp.float32),
-                                   jnp.asarray(velocity, jnp.float32), jnp.asarray(idx))
+    row_dr, row_dv, close, _ = stride(jnp.asarray(position, jnp.float32),
+                                      jnp.asarray(velocity, jnp.float32), jnp.asarray(idx))
     assert not bool(close)
     for ours, theirs in ((row_dr, dr), (row_dv, dv)):
         scale = float(np.abs(np.asarray(theirs)).max())
@@ -161,7 +161,7 @@ def test_one_stride_of_the_energy_decoder_on_rows_is_the_stride_on_edges():
     idx, _, _ = neighbor_rows(position, box, 2.0)
     field = row_force_field(model.network_config, params, standard, 2)
     stride = jax.jit(make_row_stride(field, jnp.asarray(species), box))
-    row_dr, row_dv, _ = stride(jnp.asarray(position, jnp.float32),
+    row_dr, row_dv, _, _ = stride(jnp.asarray(position, jnp.float32),
                                jnp.asarray(velocity, jnp.float32), jnp.asarray(idx), None,
                                jnp.asarray(idx))
     for ours, theirs in ((row_dr, dr), (row_dv, dv)):
@@ -248,3 +248,54 @@ def test_the_rows_layout_is_chosen_only_for_a_tabulated_learned_force():
     assert make_model_rollout(untabled, 0.0, box).layout == "edges"
     with pytest.raises(ValueError, match="tabulate it"):
         make_model_rollout(untabled, 0.0, box, layout="rows")
+
+
+def test_each_stride_starts_from_the_last_strides_force_and_a_rebuild_drops_it():
+    """checked_strides hands the state of one accepted stride to the next and returns the
+    last; a stride that fails a check keeps the old one. The row rollout evaluates the
+    force once per substep, plus once at its start and once after each rebuild of its rows
+    that another stride follows: counted here with a host callback in the force (6 strides
+    of 3 substeps, skin 0.4)."""
+    from ogn.evaluate.rollout import checked_strides
+
+    def counting(pos, vel, state):
+        return jnp.zeros_like(pos), jnp.zeros_like(vel), jnp.asarray(False), state + 1
+
+    zeros = jnp.zeros((3, 3))
+    *_, done, _, _, state = checked_strides(counting, zeros, zeros, zeros, 5, jnp.inf, None,
+                                            1.0, state=jnp.asarray(0))
+    assert int(done) == 5 and int(state) == 5
+
+    def failing(pos, vel, state):
+        return jnp.full_like(pos, jnp.nan), jnp.zeros_like(vel), jnp.asarray(False), state + 1
+
+    *_, done, _, status, state = checked_strides(failing, zeros, zeros, zeros, 5, jnp.inf,
+                                                 None, 1.0, state=jnp.asarray(0))
+    assert int(done) == 0 and int(state) == 0 and int(status) != 0
+
+    import ogn.net.row_forces as row_forces
+
+    model, params, standard, (position, velocity, species, box) = tabulated_setup()
+    calls = []
+    original = row_forces.make_row_forces
+
+    def counted_forces(*args, **kwargs):
+        forces = original(*args, **kwargs)
+
+        def wrapped(position, *rest):
+            jax.debug.callback(lambda: calls.append(1))
+            return forces(position, *rest)
+
+        return wrapped
+
+    row_forces.make_row_forces = counted_forces
+    try:
+        fns = make_row_rollout(model.network_config, 2, 0.4, box)
+        result = rollout(fns, params, standard, position, velocity, species, box, 6)
+    finally:
+        row_forces.make_row_forces = original
+    assert result.stop_reason is None
+    assert model.network_config.substeps == 3
+    # measured 20: 18 substeps, the start, one of the 2 rebuilds (the other followed the
+    # last stride); without the kept force it would be 6 x 4 = 24
+    assert 6 * 3 + 1 <= len(calls) <= 6 * 3 + 1 + result.n_rebuilds < 6 * 4

@@ -229,6 +229,10 @@ def test_the_learned_simulator_is_timed_as_trained_with_its_stride_costs():
     assert stride_costs(pair) == {"model_k": 5, "substeps": 3,
                                   "network_passes_per_100_md_steps": 20.0,
                                   "force_evaluations_per_100_md_steps": 80.0}
+    # tabulated, on dense rows: each stride starts from the last one's force
+    tables = trained(pair.network_config._replace(tabulated=64))
+    assert stride_costs(tables)["force_evaluations_per_100_md_steps"] == 60.0
+    assert stride_costs(tables, "edges")["force_evaluations_per_100_md_steps"] == 80.0
     vector = trained(network_config({**model, "options": {"radial_basis": 8,
                                                           "decoder": "vector"}}, 2,
                                     graph_cutoff=2.0, species_masses=(1.0, 1.0)))

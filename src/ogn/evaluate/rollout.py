@@ -191,26 +191,55 @@ def row_rollout_chunk(config, n_species: int, box, half_skin_sq: float, mass,
                       limit_sq) -> Callable:
     """The chunk (to be jitted) of :func:`make_row_rollout`: model steps on fixed neighbour
     rows ``rows`` (N, K) (for an energy decoder followed by its rows within the three-body
-    reach, (N, K3)), in the network's float32, with the checks of :func:`rollout_chunk`."""
-    from ogn.net.row_forces import make_row_stride, row_force_field
+    reach, (N, K3)), in the network's float32, with the checks of :func:`rollout_chunk`.
 
-    def chunk(params, standard, position, velocity, species, *rows_reference_steps_limit):
-        *rows, reference, n_steps, kinetic_limit = rows_reference_steps_limit
+    Its last argument and output is the force state (:class:`ogn.net.row_forces.StrideEnd`
+    and whether it holds): each stride hands its last acceleration to the next, and the
+    chunk to the next chunk through :func:`rollout`, so that a stride costs ``substeps``
+    force evaluations, not ``substeps + 1``. Only a rollout's first stride and the first
+    stride after each rebuild of the rows evaluate their start (the last force was found on
+    rows that may lack a pair which came within the cutoff)."""
+    from ogn.net.row_forces import (
+        StrideEnd,
+        make_row_acceleration,
+        make_row_stride,
+        row_force_field,
+    )
+
+    def chunk(params, standard, position, velocity, species, *arguments):
+        *rows, reference, n_steps, kinetic_limit, (carried, held) = arguments
         field = row_force_field(config, params, standard, n_species)
         row_stride = make_row_stride(field, species, box)
         box_j = jnp.asarray(box, dtype=position.dtype)
         limits = None if limit_sq is None else jnp.asarray(limit_sq, jnp.float32)
         neighbor_idx, three_body_idx = rows[0], (rows[1] if len(rows) > 1 else None)
 
-        def stride(pos, vel):
-            wrapped = jnp.mod(pos, box_j)
-            return row_stride(wrapped.astype(jnp.float32), vel.astype(jnp.float32),
-                              neighbor_idx, limits, three_body_idx)
+        def fed(pos):
+            return jnp.mod(pos, box_j).astype(jnp.float32)
 
-        return checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit,
-                               mass, half_skin_sq)
+        acceleration = make_row_acceleration(field, species, box)
+        start = jax.lax.cond(held, lambda: StrideEnd(*carried),
+                             lambda: acceleration(fed(position), neighbor_idx, limits,
+                                                  three_body_idx))
+
+        def stride(pos, vel, state):
+            return row_stride(fed(pos), vel.astype(jnp.float32), neighbor_idx, limits,
+                              three_body_idx, state)
+
+        *outputs, end = checked_strides(stride, position, velocity, reference, n_steps,
+                                        kinetic_limit, mass, half_skin_sq, state=start)
+        return (*outputs, (end, jnp.asarray(True)))
 
     return chunk
+
+
+def no_force_state(n_atoms: int):
+    """The force state a row chunk starts a rollout with: none held (the first stride
+    evaluates its start)."""
+    from ogn.net.row_forces import StrideEnd
+
+    return (StrideEnd(jnp.zeros((n_atoms, 3), jnp.float32), jnp.asarray(False)),
+            jnp.asarray(False))
 
 
 def make_model_rollout(model, skin: float, box, masses=None,
@@ -252,22 +281,33 @@ def make_model_rollout(model, skin: float, box, masses=None,
 
 
 def checked_strides(stride, position, velocity, reference, n_steps, kinetic_limit, mass,
-                    half_skin_sq: float):
+                    half_skin_sq: float, state=None):
     """Up to ``n_steps`` model steps of ``stride(position, velocity) -> (dr, dv, close)``
     (``close``: a pair too close in the state fed to it) inside a ``lax.while_loop``, stopping
     early when a check fires or some atom moved more than skin/2 from ``reference``. Returns
-    (position, velocity, done, pairs_valid, status); a step that fails a check is not kept."""
+    (position, velocity, done, pairs_valid, status); a step that fails a check is not kept.
+
+    With ``state`` (a pytree), the stride is ``stride(position, velocity, state) -> (dr, dv,
+    close, state)``, the state of one accepted stride is handed to the next (a learned force's
+    last acceleration), and the last one is returned as well."""
+    if state is None:
+        def stateful(pos, vel, carried):
+            return (*stride(pos, vel), carried)
+    else:
+        stateful = stride
+    carried_start = () if state is None else state
+
     def cond(carry):
-        done, _, _, valid, status = carry
+        done, _, _, valid, status, _ = carry
         return (done < n_steps) & valid & (status == STATUS_OK)
 
     def body(carry):
-        done, pos, vel, _, _ = carry
+        done, pos, vel, _, _, carried = carry
         hot = jnp.asarray(False)
         if mass is not None:
             kinetic = 0.5 * jnp.sum(mass.astype(vel.dtype)[:, None] * vel * vel)
             hot = kinetic > kinetic_limit
-        dr, dv, close = stride(pos, vel)
+        dr, dv, close, new_carried = stateful(pos, vel, carried)
         new_pos = pos + dr.astype(pos.dtype)
         new_vel = vel + dv.astype(vel.dtype)
         finite = jnp.all(jnp.isfinite(new_pos)) & jnp.all(jnp.isfinite(new_vel))
@@ -275,14 +315,18 @@ def checked_strides(stride, position, velocity, reference, n_steps, kinetic_limi
         accept = status == STATUS_OK
         moved = new_pos - reference
         valid = jnp.max(jnp.sum(moved * moved, axis=-1)) <= half_skin_sq
+        kept = jax.tree_util.tree_map(lambda new, old: jnp.where(accept, new, old),
+                                      new_carried, carried)
         return (done + accept.astype(done.dtype),
                 jnp.where(accept, new_pos, pos), jnp.where(accept, new_vel, vel),
-                valid | ~accept, status.astype(jnp.int32))
+                valid | ~accept, status.astype(jnp.int32), kept)
 
     start = (jnp.zeros((), jnp.int32), position, velocity, jnp.asarray(True),
-             jnp.zeros((), jnp.int32))
-    done, position, velocity, valid, status = jax.lax.while_loop(cond, body, start)
-    return position, velocity, done, valid, status
+             jnp.zeros((), jnp.int32), carried_start)
+    done, position, velocity, valid, status, carried = jax.lax.while_loop(cond, body, start)
+    if state is None:
+        return position, velocity, done, valid, status
+    return position, velocity, done, valid, status, carried
 
 
 def rollout_chunk(predict, box, cutoff_sq: float, half_skin_sq: float, mass, min_distance,
@@ -445,6 +489,7 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
 
     pairs = pair_table(fns.layout, position, fns.box, search,
                        three_body_search=fns.three_body_reach)
+    force_state = (no_force_state(position.shape[0]) if fns.layout == "rows" else None)
     reference = position
     positions, velocities, steps = [np.asarray(position)], [np.asarray(velocity)], [0]
     stopped_at, reason = None, None
@@ -457,9 +502,13 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
     while reason is None and done < n_model_steps:
         target = min(n_model_steps, (done // record_every + 1) * record_every)
         chunk_steps = 1 if after_stride is not None else target - done
-        position, velocity, advanced, valid, status = fns.chunk(
-            params, standard, position, velocity, species, *pair_arrays(pairs), reference,
-            jnp.asarray(chunk_steps, jnp.int32), kinetic_limit)
+        arguments = (params, standard, position, velocity, species, *pair_arrays(pairs),
+                     reference, jnp.asarray(chunk_steps, jnp.int32), kinetic_limit)
+        if force_state is None:
+            position, velocity, advanced, valid, status = fns.chunk(*arguments)
+        else:
+            position, velocity, advanced, valid, status, force_state = fns.chunk(
+                *arguments, force_state)
         done += int(advanced)
         status = int(status)
         if after_stride is not None and int(advanced):
@@ -478,6 +527,8 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
         if reason is None and not bool(valid):
             pairs = pair_table(fns.layout, position, fns.box, search, pairs, log,
                                fns.three_body_reach)
+            if force_state is not None:  # the last force may lack a pair the old rows missed
+                force_state = (force_state[0], jnp.asarray(False))
             reference = position
             n_rebuilds += 1
         if log is not None and done >= next_progress:

@@ -44,7 +44,6 @@ import numpy as np
 from ogn.md.neighbors import map_row_blocks
 from ogn.md.potentials.lj import row_displacement_components
 from ogn.net.core import core_force
-from ogn.net.decoders import velocity_verlet_increments
 from ogn.net.simulator import rms_std
 from ogn.net.tables import PAIR_TABLE, pair_table_in_use
 
@@ -403,38 +402,71 @@ def embedding_derivative(field: RowForceField, species) -> Callable:
     return jax.grad(total)
 
 
-def make_row_stride(field: RowForceField, species, box,
-                    rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
-    """``stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None) ->
-    (dr, dv, close)``: the model's increments over one stride from ``position`` (wrapped) and
-    ``velocity`` (data units), ``substeps + 1`` force evaluations (an energy decoder's
-    angular terms from the rows ``three_body_idx``, within its three-body cutoff), as
-    :func:`ogn.net.decoders.velocity_verlet_increments`; ``close``: some pair within the cutoff
-    closer than its limit at the stride's start (see :func:`make_row_forces`)."""
+class StrideEnd(NamedTuple):
+    """The force state at a stride's end, which is the next stride's start: its
+    acceleration (N, 3) and whether some pair within the cutoff is closer than its limit."""
+
+    acceleration: jnp.ndarray
+    close: jnp.ndarray  # () bool
+
+
+def make_row_acceleration(field: RowForceField, species, box,
+                          rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
+    """``acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None) ->
+    StrideEnd``: the model's acceleration ``s (m_mean / m_i) F_i`` (data units) at
+    ``position`` from the rows ``neighbor_idx`` (and for an energy decoder's angular terms the
+    rows ``three_body_idx`` within its three-body cutoff), and the close-pair flag of
+    :func:`make_row_forces`."""
     forces = make_row_forces(field, species, box, rows_per_block)
     angular = (make_row_angular_forces(field, species, box, rows_per_block)
                if has_angular_terms(field) else None)
     inverse_mass = jnp.asarray(field.inverse_mass)[jnp.asarray(species, jnp.int32)]
 
-    def stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None):
+    def acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None):
         dtype = position.dtype
         if angular is not None and three_body_idx is None:
             raise ValueError("this model's angular terms read the rows within its three-body "
                              "cutoff: pass three_body_idx")
+        force, close = forces(position, neighbor_idx, limit_sq)
+        if angular is not None:
+            force = force + angular(position, three_body_idx)
         scale = (jnp.asarray(field.force_scale, dtype)
                  * jnp.asarray(inverse_mass, dtype)[:, None])
-        closes = []  # the close-pair flag of the first evaluation: the stride's start
+        return StrideEnd(scale * force, close)
 
-        def acceleration(displacement):
-            force, close = forces(position + displacement, neighbor_idx,
-                                  None if closes else limit_sq)
-            if angular is not None:
-                force = force + angular(position + displacement, three_body_idx)
-            closes.append(close)
-            return scale * force
+    return acceleration
 
-        dr, dv = velocity_verlet_increments(acceleration, velocity, field.stride_time,
-                                            field.substeps)
-        return dr, dv, closes[0]
+
+def make_row_stride(field: RowForceField, species, box,
+                    rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
+    """``stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None,
+    start=None) -> (dr, dv, close, end)``: the model's increments over one stride from
+    ``position`` (wrapped) and ``velocity`` (data units), as
+    :func:`ogn.net.decoders.velocity_verlet_increments`, with the forces of
+    :func:`make_row_acceleration`; ``close``: some pair within the cutoff closer than its
+    limit at the stride's start; ``end`` (:class:`StrideEnd`) the acceleration and close-pair
+    flag at the stride's end.
+
+    ``start``, the previous stride's ``end`` at this ``position``, saves the first force
+    evaluation, as MD keeps the force of its last step: ``substeps`` evaluations per stride
+    instead of ``substeps + 1`` (None: the stride evaluates its start)."""
+    acceleration = make_row_acceleration(field, species, box, rows_per_block)
+
+    def stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None,
+               start=None):
+        if start is None:
+            start = acceleration(position, neighbor_idx, limit_sq, three_body_idx)
+        steps = int(field.substeps)
+        h = field.stride_time / steps
+        displacement = jnp.zeros_like(velocity)
+        v, a = velocity, start.acceleration
+        for step in range(steps):
+            v = v + 0.5 * h * a
+            displacement = displacement + h * v
+            end = acceleration(position + displacement, neighbor_idx,
+                               limit_sq if step == steps - 1 else None, three_body_idx)
+            a = end.acceleration
+            v = v + 0.5 * h * a
+        return displacement, v - velocity, start.close, end
 
     return stride

@@ -167,17 +167,24 @@ def lammps_engine(system, position, velocity, n_steps: int, threads: int,
     return Engine(run, lambda: {"rebuilds": -1})
 
 
-def stride_costs(model: TrainedModel) -> dict:
-    """What one model file costs per 100 MD steps, for the runtime table: network passes
-    (100 / k) and, for a learned force, its evaluations (passes x (substeps + 1): velocity
-    Verlet evaluates the force at the stride's start and after every substep; 0 for a direct
-    predictor)."""
+def stride_costs(model: TrainedModel, layout: str = "auto") -> dict:
+    """What one model file costs per 100 MD steps in the pair table ``layout`` it is timed
+    on (auto: :func:`ogn.evaluate.rollout.make_model_rollout`'s choice), for the runtime
+    table: network passes (100 / k) and, for a learned force, its evaluations. Velocity
+    Verlet evaluates the force after every substep and at the stride's start; on dense rows
+    the start is the last stride's end, kept (:func:`ogn.evaluate.rollout.row_rollout_chunk`),
+    so passes x substeps (plus one evaluation per rebuild of the rows, not counted here); on
+    the edge list passes x (substeps + 1); 0 for a direct predictor."""
+    from ogn.net.row_forces import row_layout_problem
+
     network = model.network_config
     passes = 100.0 / float(model.k)
     substeps = int(network.substeps) if network.learned_force else 0
+    rows = layout == "rows" or (layout == "auto" and row_layout_problem(network) is None)
+    per_stride = substeps if rows else substeps + 1
     return {"model_k": int(model.k), "substeps": substeps,
             "network_passes_per_100_md_steps": passes,
-            "force_evaluations_per_100_md_steps": passes * (substeps + 1) if substeps else 0.0}
+            "force_evaluations_per_100_md_steps": passes * per_stride if substeps else 0.0}
 
 
 def make_engine(engine: str, start: SizedStart, n_steps: int, threads: int,
