@@ -254,8 +254,9 @@ def test_each_stride_starts_from_the_last_strides_force_and_a_rebuild_drops_it()
     """checked_strides hands the state of one accepted stride to the next and returns the
     last; a stride that fails a check keeps the old one. The row rollout evaluates the
     force once per substep, plus once at its start and once after each rebuild of its rows
-    that another stride follows: counted here with a host callback in the force (6 strides
-    of 3 substeps, skin 0.4)."""
+    that brought a pair within reach which the old rows lacked (the skin-0 rollout above
+    checks that case against the edge list): counted here with a host callback in the force
+    (6 strides of 3 substeps, skin 0.4)."""
     from ogn.evaluate.rollout import checked_strides
 
     def counting(pos, vel, state):
@@ -296,6 +297,6 @@ def test_each_stride_starts_from_the_last_strides_force_and_a_rebuild_drops_it()
         row_forces.make_row_forces = original
     assert result.stop_reason is None
     assert model.network_config.substeps == 3
-    # measured 20: 18 substeps, the start, one of the 2 rebuilds (the other followed the
-    # last stride); without the kept force it would be 6 x 4 = 24
+    # measured 19: 18 substeps and the start (2 rebuilds, neither brought a new pair); without
+    # the kept force it would be 6 x 4 = 24
     assert 6 * 3 + 1 <= len(calls) <= 6 * 3 + 1 + result.n_rebuilds < 6 * 4

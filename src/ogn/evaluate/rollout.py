@@ -196,12 +196,15 @@ def row_rollout_chunk(config, n_species: int, box, half_skin_sq: float, mass,
     Its last argument and output is the force state (:class:`ogn.net.row_forces.StrideEnd`
     and whether it holds): each stride hands its last acceleration to the next, and the
     chunk to the next chunk through :func:`rollout`, so that a stride costs ``substeps``
-    force evaluations, not ``substeps + 1``. Only a rollout's first stride and the first
-    stride after each rebuild of the rows evaluate their start (the last force was found on
-    rows that may lack a pair which came within the cutoff)."""
+    force evaluations, not ``substeps + 1``. A chunk keeps the force it is handed only if
+    its rows hold as many pairs within reach as the rows the force was found on
+    (:func:`ogn.net.row_forces.make_row_pair_count`: after a rebuild the old rows may lack a
+    pair that came within the cutoff); a rollout's first stride, and a stride after a rebuild
+    that found such a pair, evaluate their start."""
     from ogn.net.row_forces import (
         StrideEnd,
         make_row_acceleration,
+        make_row_pair_count,
         make_row_stride,
         row_force_field,
     )
@@ -218,9 +221,13 @@ def row_rollout_chunk(config, n_species: int, box, half_skin_sq: float, mass,
             return jnp.mod(pos, box_j).astype(jnp.float32)
 
         acceleration = make_row_acceleration(field, species, box)
-        start = jax.lax.cond(held, lambda: StrideEnd(*carried),
-                             lambda: acceleration(fed(position), neighbor_idx, limits,
-                                                  three_body_idx))
+        carried = StrideEnd(*carried)
+        here = fed(position)
+        same_pairs = make_row_pair_count(field, box)(here, neighbor_idx,
+                                                     three_body_idx) == carried.pairs
+        start = jax.lax.cond(held & same_pairs, lambda: carried,
+                             lambda: acceleration(here, neighbor_idx, limits, three_body_idx,
+                                                  True))
 
         def stride(pos, vel, state):
             return row_stride(fed(pos), vel.astype(jnp.float32), neighbor_idx, limits,
@@ -238,8 +245,8 @@ def no_force_state(n_atoms: int):
     evaluates its start)."""
     from ogn.net.row_forces import StrideEnd
 
-    return (StrideEnd(jnp.zeros((n_atoms, 3), jnp.float32), jnp.asarray(False)),
-            jnp.asarray(False))
+    return (StrideEnd(jnp.zeros((n_atoms, 3), jnp.float32), jnp.asarray(False),
+                      jnp.zeros((), jnp.int32)), jnp.asarray(False))
 
 
 def make_model_rollout(model, skin: float, box, masses=None,
@@ -527,8 +534,6 @@ def rollout(fns: RolloutFns, params, standard, position, velocity, species, box,
         if reason is None and not bool(valid):
             pairs = pair_table(fns.layout, position, fns.box, search, pairs, log,
                                fns.three_body_reach)
-            if force_state is not None:  # the last force may lack a pair the old rows missed
-                force_state = (force_state[0], jnp.asarray(False))
             reference = position
             n_rebuilds += 1
         if log is not None and done >= next_progress:

@@ -404,25 +404,59 @@ def embedding_derivative(field: RowForceField, species) -> Callable:
 
 class StrideEnd(NamedTuple):
     """The force state at a stride's end, which is the next stride's start: its
-    acceleration (N, 3) and whether some pair within the cutoff is closer than its limit."""
+    acceleration (N, 3), whether some pair within the cutoff is closer than its limit, and
+    how many row entries the force read within its reach (:func:`make_row_pair_count`)."""
 
     acceleration: jnp.ndarray
     close: jnp.ndarray  # () bool
+    pairs: jnp.ndarray  # () int32
+
+
+def make_row_pair_count(field: RowForceField, box,
+                        rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
+    """``count(position, neighbor_idx, three_body_idx=None) -> () int32``: the row entries
+    within the learned force's cutoff (plus, for an energy decoder, the entries of
+    ``three_body_idx`` within its three-body cutoff) at ``position``. The rows list each pair
+    once per direction, so two row tables that both hold every pair within reach give the
+    same count, and one that misses such a pair gives less: a force found on old rows is
+    that of new rows at the same positions when the counts agree."""
+    reaches = [(field.cutoff, False)]
+    if has_angular_terms(field):
+        reaches.append((field.three_body_cutoff, True))
+
+    def count(position, neighbor_idx, three_body_idx=None):
+        box_ = jnp.asarray(box, position.dtype) * jnp.ones(3, position.dtype)
+        total = jnp.zeros((), jnp.int32)
+        for reach, angular in reaches:
+            rows_in = three_body_idx if angular else neighbor_idx
+
+            def row_count(rows, idx, reach=reach):
+                _, r, mask = row_displacement_components(position, rows, idx, box_)
+                return jnp.sum(mask & (r < reach), axis=1, dtype=jnp.int32)
+
+            total = total + jnp.sum(map_row_blocks(row_count, rows_in, rows_per_block),
+                                    dtype=jnp.int32)
+        return total
+
+    return count
 
 
 def make_row_acceleration(field: RowForceField, species, box,
                           rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
-    """``acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None) ->
-    StrideEnd``: the model's acceleration ``s (m_mean / m_i) F_i`` (data units) at
-    ``position`` from the rows ``neighbor_idx`` (and for an energy decoder's angular terms the
-    rows ``three_body_idx`` within its three-body cutoff), and the close-pair flag of
-    :func:`make_row_forces`."""
+    """``acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None,
+    counted=False) -> StrideEnd``: the model's acceleration ``s (m_mean / m_i) F_i`` (data
+    units) at ``position`` from the rows ``neighbor_idx`` (and for an energy decoder's angular
+    terms the rows ``three_body_idx`` within its three-body cutoff), the close-pair flag of
+    :func:`make_row_forces` and, with ``counted``, the count of :func:`make_row_pair_count`
+    (else 0)."""
     forces = make_row_forces(field, species, box, rows_per_block)
     angular = (make_row_angular_forces(field, species, box, rows_per_block)
                if has_angular_terms(field) else None)
+    count = make_row_pair_count(field, box, rows_per_block)
     inverse_mass = jnp.asarray(field.inverse_mass)[jnp.asarray(species, jnp.int32)]
 
-    def acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None):
+    def acceleration(position, neighbor_idx, limit_sq=None, three_body_idx=None,
+                     counted=False):
         dtype = position.dtype
         if angular is not None and three_body_idx is None:
             raise ValueError("this model's angular terms read the rows within its three-body "
@@ -432,7 +466,9 @@ def make_row_acceleration(field: RowForceField, species, box,
             force = force + angular(position, three_body_idx)
         scale = (jnp.asarray(field.force_scale, dtype)
                  * jnp.asarray(inverse_mass, dtype)[:, None])
-        return StrideEnd(scale * force, close)
+        pairs = (count(position, neighbor_idx, three_body_idx) if counted
+                 else jnp.zeros((), jnp.int32))
+        return StrideEnd(scale * force, close, pairs)
 
     return acceleration
 
@@ -455,7 +491,7 @@ def make_row_stride(field: RowForceField, species, box,
     def stride(position, velocity, neighbor_idx, limit_sq=None, three_body_idx=None,
                start=None):
         if start is None:
-            start = acceleration(position, neighbor_idx, limit_sq, three_body_idx)
+            start = acceleration(position, neighbor_idx, limit_sq, three_body_idx, True)
         steps = int(field.substeps)
         h = field.stride_time / steps
         displacement = jnp.zeros_like(velocity)
@@ -463,8 +499,9 @@ def make_row_stride(field: RowForceField, species, box,
         for step in range(steps):
             v = v + 0.5 * h * a
             displacement = displacement + h * v
+            last = step == steps - 1
             end = acceleration(position + displacement, neighbor_idx,
-                               limit_sq if step == steps - 1 else None, three_body_idx)
+                               limit_sq if last else None, three_body_idx, last)
             a = end.acceleration
             v = v + 0.5 * h * a
         return displacement, v - velocity, start.close, end

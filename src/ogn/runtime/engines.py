@@ -173,8 +173,9 @@ def stride_costs(model: TrainedModel, layout: str = "auto") -> dict:
     table: network passes (100 / k) and, for a learned force, its evaluations. Velocity
     Verlet evaluates the force after every substep and at the stride's start; on dense rows
     the start is the last stride's end, kept (:func:`ogn.evaluate.rollout.row_rollout_chunk`),
-    so passes x substeps (plus one evaluation per rebuild of the rows, not counted here); on
-    the edge list passes x (substeps + 1); 0 for a direct predictor."""
+    so passes x substeps (plus one evaluation at the rollout's start and after each rebuild
+    of the rows that brought a new pair within reach, not counted here); on the edge list
+    passes x (substeps + 1); 0 for a direct predictor."""
     from ogn.net.row_forces import row_layout_problem
 
     network = model.network_config
