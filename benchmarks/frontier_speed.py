@@ -10,7 +10,9 @@ from that one state:
   ceil(steps / k) model steps, its pair-table builds included
   (:func:`ogn.runtime.engines.fast_ogn_engine`); with several ``--layouts``, one engine per
   layout (``learned i rows``, ``learned i edges``): a tabulated learned force (pair force
-  or energy decoder) on dense neighbour rows and on the graph's edge list;
+  or energy decoder) on dense neighbour rows and on the graph's edge list; with several
+  ``--precision``, one engine per network precision (``learned i bfloat16``: a direct
+  predictor's network products in bfloat16);
 * ``md``: our MD, the same steps of velocity Verlet with a neighbor list, its builds and
   rebuilds included;
 * ``lammps``: LAMMPS with the same potential, N, dt and skin on the same threads (setup
@@ -36,6 +38,7 @@ Usage::
 
 import argparse
 import csv
+import itertools
 import os
 import statistics
 import sys
@@ -70,6 +73,10 @@ def parse_arguments(argv=None):
                         choices=["auto", "rows", "edges"],
                         help="pair tables to time each model on (auto: dense rows for a "
                         "tabulated learned force, the graph's edges otherwise; rows needs one)")
+    parser.add_argument("--precision", nargs="+", default=["float32"],
+                        choices=["float32", "bfloat16"],
+                        help="the direct predictors' network precisions to time each model "
+                             "in (ogn.net.simulator.make_simulator; a learned force: float32)")
     parser.add_argument("--skin", type=float, default=None,
                         help="the learned models' graph skin, length unit (default: "
                              "runtime.graph_skin; the frontier times with rollout.graph_skin, "
@@ -95,7 +102,7 @@ def main(argv=None):
 
     from ogn.data.h5md import read_trajectory
     from ogn.md.resize import sized_configuration
-    from ogn.net.trained import load
+    from ogn.net.trained import load, with_network_precision
     from ogn.runtime.engines import make_engine, stride_costs
     from ogn.runtime.timing import interleaved_seconds, machine_info
 
@@ -131,12 +138,14 @@ def main(argv=None):
         engines = {}
         if "learned" in args.engines:
             for index, model in enumerate(models):
-                for layout in args.layouts:
-                    label = (f"learned {index}" if len(args.layouts) == 1
-                             else f"learned {index} {layout}")
+                for layout, precision in itertools.product(args.layouts, args.precision):
+                    label = " ".join([f"learned {index}"]
+                                     + ([layout] if len(args.layouts) > 1 else [])
+                                     + ([precision] if len(args.precision) > 1 else []))
                     labels[label] = labels[f"learned {index}"]
                     engines[label] = make_engine(
-                        "fast_ogn", sized, args.steps, threads, model,
+                        "fast_ogn", sized, args.steps, threads,
+                        with_network_precision(model, precision),
                         float(settings["graph_skin"] if args.skin is None else args.skin),
                         layout)
         for engine in ("md", "lammps"):

@@ -42,6 +42,25 @@ def test_the_grid_is_the_product_of_its_axes_less_what_would_repeat(grid_config)
         plan.frontier_point(grid_config, "k3_n0_L2_w32_c1")
 
 
+def test_a_bfloat16_point_runs_its_float32_twins_model_and_a_learned_force_stays_float32(
+        grid_config):
+    grid_config["frontier"]["precision"] = ["float32", "bfloat16"]
+    points = plan.frontier_points(grid_config)
+    # the 8 direct points twice, the 6 learned-force points once (float32)
+    assert len(points) == 8 * 2 + 6
+    assert points["k10_n0_L2_w32_c1_bf16"]["precision"] == "bfloat16"
+    assert "k10_n5_L2_w32_c1_bf16" not in points
+    assert points["k10_n5_L2_w32_c1"]["precision"] == "float32"
+    assert plan.trained_name(points["k10_n0_L2_w32_c1_bf16"]) == "k10_n0_L2_w32_c1"
+    assert (plan.point_model("si", points["k10_n0_L2_w32_c1_bf16"])
+            == "results/frontier/si/k10_n0_L2_w32_c1/model.npz")
+    trained = plan.trained_points(grid_config)
+    assert len(trained) == 8 + 6 and all(p["precision"] == "float32" for p in trained.values())
+    grid_config["frontier"]["precision"] = ["bfloat16"]  # the twins are trained all the same
+    assert "k10_n0_L2_w32_c1" in plan.trained_points(grid_config)
+    assert "k10_n0_L2_w32_c1" not in plan.frontier_points(grid_config)
+
+
 def test_a_point_trains_its_step_family_width_and_cutoff(grid_config):
     points = plan.frontier_points(grid_config)
     direct = plan.point_model_block(grid_config, "sio2", points["k10_n0_L4_w32_c1"])
@@ -127,6 +146,7 @@ def test_interleaved_timing_warms_up_every_run_then_takes_turns():
     ({"systems": ["sio3"]}, r"frontier\.systems names 'sio3'"),
     ({"k": [2], "substeps": [5]}, r"every point of the grid has more substeps"),
     ({"cutoff_fraction": [1.5]}, r"frontier\.cutoff_fraction"),
+    ({"precision": ["float16"]}, r"frontier\.precision"),
     ({"training": {"clip_norm": -1.0}}, r"frontier\.training\.clip_norm"),
 ])
 def test_a_bad_frontier_block_is_named(paper_config, edit, message):

@@ -105,13 +105,26 @@ def test_runtime_tables_time_every_engine_at_every_size(finished_run):
 
 
 def test_the_frontier_judges_and_times_every_point_of_its_grid(finished_run):
-    """The tiny frontier: the direct predictor and the learned force in 5 substeps at k = 5,
-    each with its one-step losses, its rollout, and its time beside our MD and LAMMPS."""
+    """The tiny frontier: the direct predictor (its network in float32 and in bfloat16) and
+    the learned force in 5 substeps at k = 5, each with its one-step losses, its rollout, and
+    its time beside our MD and LAMMPS; the bfloat16 point runs its float32 twin's model."""
     table = pd.read_csv(finished_run / "results" / "frontier" / "lj.csv")
-    assert sorted(table["point"]) == ["k5_n0_L1_w16_c1", "k5_n5_L1_w16_c1"]
-    families = dict(zip(table["substeps"], table["step_family"], strict=True))
-    assert families[0].startswith("direct predictor"), families
-    assert families[5].startswith("learned pair force, 5 substeps"), families
+    assert sorted(table["point"]) == ["k5_n0_L1_w16_c1", "k5_n0_L1_w16_c1_bf16",
+                                      "k5_n5_L1_w16_c1"]
+    by_point = table.set_index("point")
+    assert by_point.loc["k5_n0_L1_w16_c1_bf16", "precision"] == "bfloat16"
+    assert by_point.loc["k5_n5_L1_w16_c1", "precision"] == "float32"
+    assert by_point.loc["k5_n0_L1_w16_c1_bf16", "model"] == by_point.loc["k5_n0_L1_w16_c1",
+                                                                          "model"]
+    assert not (finished_run / "results" / "frontier" / "lj" / "k5_n0_L1_w16_c1_bf16"
+                / "model.npz").exists()
+    # the same model in bfloat16: its one-step losses move by bfloat16's rounding, not more
+    losses = by_point.loc[["k5_n0_L1_w16_c1", "k5_n0_L1_w16_c1_bf16"], "test_loss_dv"]
+    assert losses.iloc[0] != losses.iloc[1]
+    assert abs(losses.iloc[1] / losses.iloc[0] - 1) < 0.5
+    families = dict(zip(table["point"], table["step_family"], strict=True))
+    assert families["k5_n0_L1_w16_c1"].startswith("direct predictor"), families
+    assert families["k5_n5_L1_w16_c1"].startswith("learned pair force, 5 substeps"), families
     assert (table[["learned_s", "md_s", "lammps_s"]] > 0).all().all()
     assert np.allclose(table["over_md"], table["learned_s"] / table["md_s"])
     assert (table["N"] > 0).all() and (table["training_steps"] > 0).all()

@@ -6,10 +6,11 @@ from ogn.workflow import frontier as frontier_plan
 
 FRONTIER = config["frontier"]
 FRONTIER_POINTS = frontier_plan.frontier_points(config)
+TRAINED_POINTS = frontier_plan.trained_points(config)  # a bfloat16 point runs its twin's model
 
 
 wildcard_constraints:
-    point=alternatives(FRONTIER_POINTS),
+    point=alternatives({**FRONTIER_POINTS, **TRAINED_POINTS}),
 
 
 rule frontier:
@@ -24,18 +25,18 @@ rule frontier_train:
     message:
         "Frontier: training point {wildcards.point} of {wildcards.system}"
     input:
-        train=lambda w: f"results/pairs/{w.system}/k{FRONTIER_POINTS[w.point]['k']}/train.h5",
-        test=lambda w: f"results/pairs/{w.system}/k{FRONTIER_POINTS[w.point]['k']}/test.h5",
+        train=lambda w: f"results/pairs/{w.system}/k{TRAINED_POINTS[w.point]['k']}/train.h5",
+        test=lambda w: f"results/pairs/{w.system}/k{TRAINED_POINTS[w.point]['k']}/test.h5",
     output:
         model="results/frontier/{system}/{point}/model.npz",
         curve="results/frontier/{system}/{point}/curve.csv",
     params:
         system=lambda w: frontier_plan.point_system_block(config, w.system,
-                                                          FRONTIER_POINTS[w.point]),
+                                                          TRAINED_POINTS[w.point]),
         model=lambda w: frontier_plan.point_model_block(config, w.system,
-                                                        FRONTIER_POINTS[w.point]),
+                                                        TRAINED_POINTS[w.point]),
         training=lambda w: frontier_plan.point_training_block(config, w.system),
-        layers=lambda w: int(FRONTIER_POINTS[w.point]["layers"]),
+        layers=lambda w: int(TRAINED_POINTS[w.point]["layers"]),
     log:
         log_path("frontier_train", "{system}/{point}"),
     benchmark:
@@ -55,7 +56,7 @@ rule frontier_point:
     message:
         "Frontier: judging and timing point {wildcards.point} of {wildcards.system}"
     input:
-        model="results/frontier/{system}/{point}/model.npz",
+        model=lambda w: frontier_plan.point_model(w.system, FRONTIER_POINTS[w.point]),
         test=lambda w: f"results/pairs/{w.system}/k{FRONTIER_POINTS[w.point]['k']}/test.h5",
         md=lambda w: test_start(w.system),
         state=lambda w: starting_state(w.system),

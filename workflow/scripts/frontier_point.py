@@ -1,6 +1,7 @@
-"""Rule frontier_point: one frontier model judged like MD (one-step losses, rollout errors at
-frontier.rollout_steps as fractions of the cage size and of sqrt(kB T / m), stable steps,
-energy drift) and timed at frontier.size atoms against our MD and LAMMPS in this job."""
+"""Rule frontier_point: one frontier model, run in the point's network precision, judged like
+MD (one-step losses, rollout errors at frontier.rollout_steps as fractions of the cage size and
+of sqrt(kB T / m), stable steps, energy drift) and timed at frontier.size atoms against our MD
+and LAMMPS in this job."""
 from ogn.workflow.job import start_job
 
 sm = snakemake
@@ -13,11 +14,13 @@ from ogn.data.atomic import write_csv
 from ogn.data.h5md import read_trajectory
 from ogn.data.pairs import read_pairs
 from ogn.md.systems import make_system
-from ogn.net.trained import load_for_system
+from ogn.net.trained import load_for_system, with_network_precision
 from ogn.runtime.frontier import frontier_accuracy, frontier_speed
 
 settings = sm.params.frontier
-model = load_for_system(sm.input.model, sm.params.system, int(sm.params.k))
+model = with_network_precision(load_for_system(sm.input.model, sm.params.system,
+                                               int(sm.params.k)),
+                               sm.params.point.get("precision", "float32"))
 row = {"system": sm.wildcards.system, "point": sm.wildcards.point, **sm.params.point,
        "step_family": model.network_config.step_family,
        "graph_cutoff": model.graph_cutoff, "training_steps": int(model.training_steps or 0),

@@ -106,13 +106,13 @@ def row_layout_problem(config) -> str | None:
 
 def has_angular_terms(field: "RowForceField") -> bool:
     """Whether the field holds the energy decoder's angular terms (and so reads a second
-    list of rows, within :func:`three_body_reach`)."""
+    list of rows, within its three-body cutoff)."""
     return field.radial_values is not None
 
 
 def row_force_field(config, params, standard, n_species: int) -> RowForceField:
-    """The :class:`RowForceField` of a tabulated pair-force model (its NetworkConfig, trained
-    parameters and Standardization; the last two may be traced)."""
+    """The :class:`RowForceField` of a tabulated learned-force model (its NetworkConfig,
+    trained parameters and Standardization; the last two may be traced)."""
     problem = row_layout_problem(config)
     if problem is not None:
         raise ValueError(f"no dense-row evaluation for this model: {problem}")
@@ -250,7 +250,8 @@ def make_row_angular_forces(field: RowForceField, species, box,
     of ``field.force_scale``. Jit-traceable; computes in the dtype of ``position``.
 
     The derivatives are explicit, as in our Stillinger-Weber (autodiff of the row energy
-    costs 2-4x more here, most of it in the transposes of the gathers). Per row entry j of
+    cost about twice as much at 10,000 silicon atoms, most of it in the gathers'
+    transposes). Per row entry j of
     atom i, with the moments M of atom i, ``dE_i/dR_c(r_ij) = 2 (w0 M0 + w1 M1.u + w2 u.M2 u)``
     and ``dE_i/du = sum_c R_c (2 w1 M1 + 4 w2 M2 u)``; their sum along and across u gives
     G_ij = dE_i/d(r_j - r_i). Atom i is pushed by the sum of its G_ij, and each neighbour j by

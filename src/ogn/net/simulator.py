@@ -29,6 +29,13 @@ Options of :class:`ogn.net.network.NetworkConfig` change what the network is fed
   units and mean mass / mass go to :func:`ogn.net.decoders.pair_force_increments`, which returns
   ``[dr, dv]`` in the data's units; its force unit is s_dv / (k dt), the velocity change's
   scale over the stride (s_dv as above).
+
+``network_precision`` (:data:`NETWORK_PRECISIONS`) is the floating point the network's
+products run in: ``float32`` (training's), or ``bfloat16``, where the parameters and the
+network's input features are cast to bfloat16 on entry and its output back to float32 (the
+geometry, the standardisation and the decoders' physics stay in float32). A direct
+predictor's message passing is what it speeds up where the hardware has bfloat16 units; a
+learned force's tables are not networks and stay in float32.
 """
 
 from collections.abc import Callable
@@ -44,6 +51,7 @@ from ogn.net.network import Graph, NetworkConfig, make_network
 from ogn.net.normalizer import Standardization, standardize, unstandardize
 
 N_TARGETS = 6  # [dr_x, dr_y, dr_z, dv_x, dv_y, dv_z]
+NETWORK_PRECISIONS = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
 def node_feature_size(n_species: int) -> int:
@@ -148,7 +156,11 @@ def network_graph(config: NetworkConfig, n_species: int, standard: Standardizati
                  unit_vectors=unit, velocity=velocity, inverse_mass=inverse_mass)
 
 
-def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
+def make_simulator(network_config: NetworkConfig, n_species: int,
+                   network_precision: str = "float32") -> Simulator:
+    """The :class:`Simulator` of a network shape (module docstring), its products in
+    ``network_precision`` (a direct predictor's network only: a learned force's decoders run
+    in the precision they are fed)."""
     network = make_network(network_config)
     vector = network_config.decoder == "vector"
     pair_force = network_config.learned_force
@@ -156,10 +168,27 @@ def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
         raise ValueError(f"the {network_config.decoder} decoder has "
                          f"{len(network_config.species_masses)} species masses for {n_species} "
                          "species")
+    if network_precision not in NETWORK_PRECISIONS:
+        raise ValueError(f"network precision {network_precision!r}: use one of "
+                         f"{', '.join(NETWORK_PRECISIONS)}")
+    if network_precision != "float32" and pair_force:
+        raise ValueError(f"the {network_config.decoder} decoder is a learned force, not a "
+                         f"network: it has no {network_precision} form (float32 only)")
+    compute = NETWORK_PRECISIONS[network_precision]
 
     def graph_of(standard, nodes, edges, senders, receivers):
-        return network_graph(network_config, n_species, standard, nodes, edges, senders,
-                             receivers)
+        graph = network_graph(network_config, n_species, standard, nodes, edges, senders,
+                              receivers)
+        if compute == jnp.float32:
+            return graph
+        return graph._replace(nodes=graph.nodes.astype(compute),
+                              edges=graph.edges.astype(compute))
+
+    def apply(params, graph):
+        if compute == jnp.float32:
+            return network.apply(params, graph)
+        cast = jax.tree_util.tree_map(lambda leaf: leaf.astype(compute), params)
+        return network.apply(cast, graph).astype(jnp.float32)
 
     def init(rng, n_atoms: int, capacity: int, dtype=jnp.float32):
         nodes = jnp.zeros((n_atoms, node_feature_size(n_species)), dtype)
@@ -168,10 +197,12 @@ def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
         identity = Standardization(
             *(jnp.asarray(f(d), dtype) for d in (node_feature_size(n_species), 3, N_TARGETS)
               for f in (jnp.zeros, jnp.ones)))
-        return network.init(rng, graph_of(identity, nodes, edges, senders, senders))
+        # float32 parameters whatever the precision: they are what training updates
+        return network.init(rng, network_graph(network_config, n_species, identity, nodes,
+                                               edges, senders, senders))
 
     def physical_output(params, standard, nodes, edges, senders, receivers):
-        output = network.apply(params, graph_of(standard, nodes, edges, senders, receivers))
+        output = apply(params, graph_of(standard, nodes, edges, senders, receivers))
         if pair_force:
             return output
         if vector:
@@ -182,7 +213,7 @@ def make_simulator(network_config: NetworkConfig, n_species: int) -> Simulator:
         if vector or pair_force:
             physical = physical_output(params, standard, nodes, edges, senders, receivers)
             return standardize(physical, standard.target_mean, standard.target_std)
-        return network.apply(params, graph_of(standard, nodes, edges, senders, receivers))
+        return apply(params, graph_of(standard, nodes, edges, senders, receivers))
 
     def loss(params, standard, nodes, edges, senders, receivers, targets, weights=None):
         predicted = standardized_output(params, standard, nodes, edges, senders, receivers)

@@ -111,6 +111,15 @@ def load(path, *, species_names=None, graph_cutoff: float | None = None,
                         species_names=tuple(saved.metadata["species_names"]))
 
 
+def with_network_precision(model: TrainedModel, precision: str) -> TrainedModel:
+    """The same model file with its network's products in ``precision`` (``float32`` or
+    ``bfloat16``: :func:`ogn.net.simulator.make_simulator`); its parameters are kept as
+    trained, in float32, and cast on entry."""
+    simulator = make_simulator(model.network_config, model.n_species, precision)
+    return model._replace(simulator=simulator,
+                          metadata={**model.metadata, "network_precision": precision})
+
+
 def load_for_system(path, system_block: dict, k: int | None = None) -> TrainedModel:
     """:func:`load`, checked against a ``systems.<name>`` config block (species, graph
     cutoff, time step, units, potential) and, if given, the stride ``k``."""

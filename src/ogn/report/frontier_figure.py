@@ -4,7 +4,8 @@ Each frontier point (a row of ``results/frontier/<system>.csv``) is a marker at 
 for ``runtime.md_steps`` MD steps at about ``frontier.size`` atoms (x) and its rollout error
 at the first of ``frontier.rollout_steps`` (y: the larger of the position RMSE over the cage
 size and the velocity RMSE over sqrt(kB T / m)), coloured by k; circles are direct
-predictors, triangles learned forces (the number beside them: substeps per stride). Points
+predictors (squares: their network in bfloat16), triangles learned forces (the number beside
+them: substeps per stride). Points
 whose rollout stopped before that step sit on the panel's top edge as crosses. Our MD and
 LAMMPS, timed in the same jobs, are vertical lines (the median over the points' jobs); the
 Pareto front is the step line; the targets' error is a horizontal dashed line, and the
@@ -19,6 +20,12 @@ from ogn.report.plotting import add_footer
 from ogn.runtime.frontier import meets_targets, pareto_mask, point_error
 
 
+def bfloat16(row) -> bool:
+    """Whether a frontier row ran its network in bfloat16 (rows written before the precision
+    axis have no ``precision``: float32)."""
+    return str(getattr(row, "precision", "float32")) == "bfloat16"
+
+
 def frontier_panel(ax, table, system: str, first_step: int, long_step: int,
                    targets: dict, k_colors: dict) -> None:
     error = point_error(table, first_step)
@@ -28,7 +35,7 @@ def frontier_panel(ax, table, system: str, first_step: int, long_step: int,
     good = meets_targets(table, targets, first_step, long_step)
     for i, row in enumerate(table.itertuples()):
         color = k_colors[int(row.k)]
-        marker = "o" if int(row.substeps) == 0 else "^"
+        marker = "^" if int(row.substeps) else ("s" if bfloat16(row) else "o")
         if finite[i]:
             ax.scatter(seconds[i], error[i], marker=marker, color=color, s=36, zorder=3)
             if int(row.substeps):
@@ -82,8 +89,11 @@ def frontier_figure(tables: dict, first_step: int, long_step: int, targets: dict
                 f"{row.stable_md_steps} MD steps")
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=k_colors[k], label=f"k = {k}")
                for k in ks]
-    handles += [plt.Line2D([], [], marker="o", linestyle="", color="0.5", label="direct"),
-                plt.Line2D([], [], marker="^", linestyle="", color="0.5",
+    handles += [plt.Line2D([], [], marker="o", linestyle="", color="0.5", label="direct")]
+    if any(bfloat16(row) for table in tables.values() for row in table.itertuples()):
+        handles += [plt.Line2D([], [], marker="s", linestyle="", color="0.5",
+                               label="direct, bfloat16")]
+    handles += [plt.Line2D([], [], marker="^", linestyle="", color="0.5",
                            label="learned force (n substeps)"),
                 plt.Line2D([], [], marker="x", linestyle="", color="0.5",
                            label=f"unstable before step {first_step}")]

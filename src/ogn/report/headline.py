@@ -345,7 +345,8 @@ def frontier_markdown(table: pd.DataFrame, system: str, settings: dict) -> str:
         lines += [f"Recommended: **{best['point']}** ({best['step_family']}): error "
                   f"{best['error']:.3g}, {best['learned_s']:.3g} s, {best['over_md']:.3g} of our "
                   f"MD's time and {best['over_lammps']:.3g} of LAMMPS's.", ""]
-    columns = ["point", "training_steps", "test_loss_dr", "test_loss_dv", "error",
+    columns = ["point", "precision", "training_steps", "test_loss_dr", "test_loss_dv", "error",
                "stable_md_steps", "energy_drift", "learned_s", "over_md", "over_lammps",
                "force_evaluations_per_100_md_steps", "layout", "pareto", "meets_targets"]
+    columns = [column for column in columns if column in table]  # older rows lack precision
     return "\n".join(lines + markdown_rows(table, columns)) + "\n"

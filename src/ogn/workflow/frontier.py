@@ -14,26 +14,45 @@ A point is one choice of
   message passing (a learned force reads no message-passing layer, so its points take only
   the first value of ``layers``; its width is that of its pair MLP);
 * ``cutoff_fraction``: the graph cutoff as a fraction of the system's ``graph_cutoff``
-  (a three-body cutoff or force cutoff above it is cut to it).
+  (a three-body cutoff or force cutoff above it is cut to it);
+* ``precision``: the direct predictor's network products in ``float32`` or ``bfloat16``
+  (:func:`ogn.net.simulator.make_simulator`). Precision is a way of running a trained model,
+  not of training it: a bfloat16 point judges and times the model file of its float32
+  twin (:func:`trained_name`), trained once. A learned force's tables are not a network:
+  its points take float32 only.
 """
 
 import itertools
 
 FRONTIER_FOLDER = "results/frontier"
 LEARNED_FORCES = ("pair_force", "energy")
-AXES = ("k", "substeps", "layers", "width", "cutoff_fraction")
+AXES = ("k", "substeps", "layers", "width", "cutoff_fraction", "precision")
+PRECISION_TAGS = {"float32": "", "bfloat16": "_bf16"}  # a point name's ending
 
 
 def point_name(point: dict) -> str:
-    """``k10_n5_L2_w64_c1``: the folder name of a frontier point."""
+    """``k10_n5_L2_w64_c1`` (``..._bf16`` in bfloat16): the folder name of a frontier
+    point."""
     return (f"k{int(point['k'])}_n{int(point['substeps'])}_L{int(point['layers'])}"
-            f"_w{int(point['width'])}_c{float(point['cutoff_fraction']):g}")
+            f"_w{int(point['width'])}_c{float(point['cutoff_fraction']):g}"
+            f"{PRECISION_TAGS[point.get('precision', 'float32')]}")
+
+
+def trained_point(point: dict) -> dict:
+    """The point whose training gives ``point``'s model file: itself in float32."""
+    return {**point, "precision": "float32"}
+
+
+def trained_name(point: dict) -> str:
+    """The folder of the model file ``point`` is judged and timed with."""
+    return point_name(trained_point(point))
 
 
 def frontier_points(config: dict) -> dict[str, dict]:
     """Every point of the grid ``frontier`` (the product of its axes), by name, in the
     order of the axes. Left out: points with more substeps than MD steps in the stride, and
-    learned-force points at any but the first of ``layers`` (they would repeat a model)."""
+    learned-force points at any but the first of ``layers`` (they would repeat a model);
+    learned-force points are in float32 whatever ``precision`` lists."""
     block = config["frontier"]
     points = {}
     for values in itertools.product(*(block[axis] for axis in AXES)):
@@ -42,11 +61,20 @@ def frontier_points(config: dict) -> dict[str, dict]:
             continue
         if int(point["substeps"]) and point["layers"] != block["layers"][0]:
             continue
+        if int(point["substeps"]):
+            point = trained_point(point)
         points[point_name(point)] = point
     if not points:
         raise ValueError("frontier: every point of the grid has more substeps than its k "
                          "has MD steps; give frontier.substeps a 0 (direct) or a value <= k")
     return points
+
+
+def trained_points(config: dict) -> dict[str, dict]:
+    """The points that are trained, by name: the float32 twin of every point of
+    :func:`frontier_points`."""
+    return {trained_name(point): trained_point(point)
+            for point in frontier_points(config).values()}
 
 
 def frontier_point(config: dict, name: str) -> dict:
@@ -102,6 +130,11 @@ def point_training_block(config: dict, system: str) -> dict:
 
 def point_dir(system: str, name: str) -> str:
     return f"{FRONTIER_FOLDER}/{system}/{name}"
+
+
+def point_model(system: str, point: dict) -> str:
+    """The model file a point is judged and timed with: that of its float32 twin."""
+    return f"{point_dir(system, trained_name(point))}/model.npz"
 
 
 def point_rows(config: dict, system: str) -> list[str]:
