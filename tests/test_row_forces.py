@@ -115,6 +115,23 @@ def test_the_angular_row_force_is_minus_the_gradient_of_the_edge_lists_angular_e
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12 * scale)
 
 
+def one_stride_on_both_layouts(model, params, standard, configuration, three_body=False):
+    """One stride from ``configuration`` on the edge list ((dr, dv)) and on rows within the
+    graph cutoff ((dr, dv, close, end); with ``three_body``, the same rows as the angular
+    terms' list), and (the jitted row stride, the rows)."""
+    position, velocity, species, box = configuration
+    edges = build_edges(position, box, 2.0)
+    on_edges = model.simulator.predict_increments(
+        params, standard, jnp.asarray(position, jnp.float32), jnp.asarray(velocity, jnp.float32),
+        jnp.asarray(species), jnp.asarray(box, jnp.float32), edges.senders, edges.receivers)
+    idx, _, _ = neighbor_rows(position, box, 2.0)
+    field = row_force_field(model.network_config, params, standard, 2)
+    stride = jax.jit(make_row_stride(field, jnp.asarray(species), box))
+    on_rows = stride(jnp.asarray(position, jnp.float32), jnp.asarray(velocity, jnp.float32),
+                     jnp.asarray(idx), None, jnp.asarray(idx) if three_body else None)
+    return on_edges, on_rows, (stride, idx)
+
+
 @pytest.mark.parametrize("embedding", [False, True])
 def test_one_stride_on_rows_is_the_stride_on_edges_and_keeps_momentum(embedding):
     """dr and dv of one stride (3 substeps, a core in use) agree with the edge list's to
@@ -124,17 +141,8 @@ def test_one_stride_on_rows_is_the_stride_on_edges_and_keeps_momentum(embedding)
     density sums, which the edge list differentiates by autodiff and the rows by the tables'
     own slopes). Total momentum is exact to float32 rounding (measured 2.9e-7 and 1.1e-7 of
     the largest m dv)."""
-    model, params, standard, (position, velocity, species, box) = tabulated_setup(
-        embedding=embedding)
-    edges = build_edges(position, box, 2.0)
-    dr, dv = model.simulator.predict_increments(
-        params, standard, jnp.asarray(position, jnp.float32), jnp.asarray(velocity, jnp.float32),
-        jnp.asarray(species), jnp.asarray(box, jnp.float32), edges.senders, edges.receivers)
-    idx, _, _ = neighbor_rows(position, box, 2.0)
-    field = row_force_field(model.network_config, params, standard, 2)
-    stride = jax.jit(make_row_stride(field, jnp.asarray(species), box))
-    row_dr, row_dv, close, _ = stride(jnp.asarray(position, jnp.float32),
-                                      jnp.asarray(velocity, jnp.float32), jnp.asarray(idx))
+    model, params, standard, (_, _, species, _) = setup = tabulated_setup(embedding=embedding)
+    (dr, dv), (row_dr, row_dv, close, _), _ = one_stride_on_both_layouts(*setup)
     assert not bool(close)
     for ours, theirs in ((row_dr, dr), (row_dv, dv)):
         scale = float(np.abs(np.asarray(theirs)).max())
@@ -152,18 +160,11 @@ def test_one_stride_of_the_energy_decoder_on_rows_is_the_stride_on_edges():
     within the three-body cutoff at every substep) agree with the edge list's to 1e-5 of
     their scale (measured 1.9e-7 and 3.3e-6, float32: the angular sums' rounding); momentum
     exact to that rounding (measured 3.6e-6 of the largest m dv, the edge list's 5.1e-6)."""
-    model, params, standard, (position, velocity, species, box) = tabulated_energy_setup()
+    model, params, standard, (position, velocity, species, box) = setup = (
+        tabulated_energy_setup())
     assert row_layout_problem(model.network_config) is None
-    edges = build_edges(position, box, 2.0)
-    dr, dv = model.simulator.predict_increments(
-        params, standard, jnp.asarray(position, jnp.float32), jnp.asarray(velocity, jnp.float32),
-        jnp.asarray(species), jnp.asarray(box, jnp.float32), edges.senders, edges.receivers)
-    idx, _, _ = neighbor_rows(position, box, 2.0)
-    field = row_force_field(model.network_config, params, standard, 2)
-    stride = jax.jit(make_row_stride(field, jnp.asarray(species), box))
-    row_dr, row_dv, _, _ = stride(jnp.asarray(position, jnp.float32),
-                               jnp.asarray(velocity, jnp.float32), jnp.asarray(idx), None,
-                               jnp.asarray(idx))
+    (dr, dv), (row_dr, row_dv, _, _), (stride, idx) = one_stride_on_both_layouts(
+        *setup, three_body=True)
     for ours, theirs in ((row_dr, dr), (row_dv, dv)):
         scale = float(np.abs(np.asarray(theirs)).max())
         assert scale > 1e-3
