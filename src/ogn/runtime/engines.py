@@ -7,7 +7,8 @@ What is timed, per system and size N (all engines from the same starting configu
   every rebuild included;
 * ``fast_ogn``: a rollout of ceil(n_steps / k) model steps of the trained model
   (:func:`ogn.evaluate.rollout.make_model_rollout`: a tabulated learned force, pair force or
-  energy decoder, on dense neighbour rows, every other model on the graph's edges), the pair-table builds included;
+  energy decoder, on dense neighbour rows, every other model on the graph's edges), the
+  pair-table builds included;
 * ``paper_ogn``: a reference line, not a model: the paper's Fast-OGN network (its
   message-passing architecture with ``models.fast_ogn_layers`` layers and the ``model`` block's
   widths) rolled out like ``fast_ogn`` at the trained model's k, graph cutoff and input and
