@@ -246,7 +246,8 @@ def make_row_forces(field: RowForceField, species, box,
 def make_row_angular_forces(field: RowForceField, species, box,
                             rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
     """``forces(position, three_body_idx) -> (N, 3)``: the force of the energy decoder's
-    angular energy (:func:`make_row_angular_energy`), ``-field.energy_scale dE/dr``, in units
+    angular energy (:func:`ogn.net.energy.angular_energy`, ``sum_i sum_c sum_l w S_icl``,
+    its moments as row sums over ``three_body_idx``), ``-field.energy_scale dE/dr``, in units
     of ``field.force_scale``. Jit-traceable; computes in the dtype of ``position``.
 
     The derivatives are explicit, as in our Stillinger-Weber (autodiff of the row energy
@@ -351,22 +352,6 @@ def _angular_row_terms(field: RowForceField, species, box) -> Callable:
         return energy, jnp.stack(push, axis=-1)
 
     return terms
-
-
-def make_row_angular_energy(field: RowForceField, species, box,
-                            rows_per_block: int = ROWS_PER_BLOCK) -> Callable:
-    """``energy(position, three_body_idx) -> ()``: the energy decoder's angular energy
-    (:func:`ogn.net.energy.angular_energy`, ``sum_i sum_c sum_l w S_icl``) from the rows
-    ``three_body_idx`` (N, K3) (padding N) that list at least every pair within
-    ``field.three_body_cutoff``: the moments ``M_icl`` as row sums, the second moment's six
-    independent components instead of nine."""
-    terms = _angular_row_terms(field, species, box)
-
-    def energy(position, three_body_idx):
-        return jnp.sum(map_row_blocks(lambda rows, idx: terms(position, rows, idx)[0],
-                                      three_body_idx, rows_per_block))
-
-    return energy
 
 
 def hermite_rows(values, slopes, base, t, spacing: float, slope: bool = True):
