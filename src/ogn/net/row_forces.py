@@ -264,7 +264,7 @@ def make_row_angular_forces(field: RowForceField, species, box,
         n_atoms = position.shape[0]
 
         def row_gradients(rows, idx):
-            return step(position, rows, idx, gradients=True)[1]
+            return step(position, rows, idx)
 
         pushes = map_row_blocks(row_gradients, three_body_idx, rows_per_block)  # (N, K3, 3)
         segments = three_body_idx.reshape(-1)
@@ -278,9 +278,8 @@ def make_row_angular_forces(field: RowForceField, species, box,
 
 
 def _angular_row_terms(field: RowForceField, species, box) -> Callable:
-    """``terms(position, rows, idx, gradients) -> (E_i (B,), G (B, K3, 3) or None)``: the
-    angular energy of the atoms ``rows`` from their rows ``idx`` and, with ``gradients``,
-    dE_i/d(r_j - r_i) per row entry."""
+    """``terms(position, rows, idx) -> G (B, K3, 3)``: dE_i/d(r_j - r_i) per row entry of
+    the atoms ``rows``, E_i their angular energy from their rows ``idx``."""
     n_species = field.n_species
     order = int(field.three_body_order)
     if order not in ROW_ANGULAR_ORDERS:
@@ -293,7 +292,7 @@ def _angular_row_terms(field: RowForceField, species, box) -> Callable:
     species_padded = jnp.concatenate([species_row, jnp.zeros((1,), jnp.int32)])
     pairs_of_axes = ((0, 1), (0, 2), (1, 2))
 
-    def terms(position, rows, idx, gradients=False):
+    def terms(position, rows, idx):
         dtype = position.dtype
         box_ = jnp.asarray(box, dtype) * jnp.ones(3, dtype)
         values = jnp.asarray(field.radial_values, dtype)
@@ -306,24 +305,17 @@ def _angular_row_terms(field: RowForceField, species, box) -> Callable:
         left = jnp.minimum(jnp.floor(grid).astype(jnp.int32), field.radial_points - 2)
         radial, radial_slope = hermite_rows(values, slopes, pair * field.radial_points + left,
                                             (grid - left)[..., None], spacing,
-                                            slope=gradients)
+                                            slope=True)
         keep = within[..., None]
         radial = jnp.where(keep, radial, 0.0)  # (B, K3, C)
         inverse = jnp.where(within, 1.0 / r, 0.0)
         u = (dx * inverse, dy * inverse, dz * inverse)  # 3 x (B, K3)
         zeroth = jnp.sum(radial, axis=1)  # (B, C)
-        energy = weights[..., 0] * zeroth * zeroth
         if order >= 1:
             first = [jnp.sum(radial * c[..., None], axis=1) for c in u]
-            energy = energy + weights[..., 1] * sum(m * m for m in first)
-        if order >= 2:  # |sum_j R u u^T|^2 from its six independent components
+        if order >= 2:  # the moment sum_j R u u^T from its six independent components
             diagonal = [jnp.sum(radial * (c * c)[..., None], axis=1) for c in u]
             off = [jnp.sum(radial * (u[a] * u[b])[..., None], axis=1) for a, b in pairs_of_axes]
-            energy = energy + weights[..., 2] * (sum(m * m for m in diagonal)
-                                                 + 2.0 * sum(m * m for m in off))
-        energy = jnp.sum(energy, axis=-1)
-        if not gradients:
-            return energy, None
         # dE_i / dR_c(r_ij), (B, K3, C), and dE_i / du_ij at fixed R, 3 x (B, K3)
         by_radial = 2.0 * weights[:, None, :, 0] * zeroth[:, None, :]
         by_direction = [jnp.zeros_like(dx) for _ in range(3)]
@@ -349,7 +341,7 @@ def _angular_row_terms(field: RowForceField, species, box) -> Callable:
         radial_part = sum(g * c for g, c in zip(by_direction, u, strict=True))
         push = [along * c + (g - radial_part * c) * inverse
                 for g, c in zip(by_direction, u, strict=True)]
-        return energy, jnp.stack(push, axis=-1)
+        return jnp.stack(push, axis=-1)
 
     return terms
 
