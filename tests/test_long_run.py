@@ -8,6 +8,7 @@ from ogn.evaluate.long_run import (
     long_rollout_judgement,
     mean_and_error,
     origin_frames,
+    origin_starts,
     perturbed_velocity,
 )
 
@@ -18,6 +19,22 @@ def test_origin_frames_spread_from_first_to_last():
     assert origin_frames(3, 10) == [0, 1, 2]  # never more starts than frames
     with pytest.raises(ValueError, match="long_origins"):
         origin_frames(10, 0)
+
+
+def test_origin_starts_share_the_frames_out_over_the_trajectories():
+    # 12 starts over two trajectories of 1001 frames: 6 each, first to last frame
+    starts = origin_starts([1001, 1001], 12)
+    assert [frame for index, frame in starts if index == 0] == origin_frames(1001, 6)
+    assert [frame for index, frame in starts if index == 1] == origin_frames(1001, 6)
+    # an odd count: the first trajectory takes the extra one
+    assert origin_starts([1001, 1001], 3) == [(0, 0), (0, 1000), (1, 0)]
+    # fewer starts than trajectories: the last ones give none
+    assert origin_starts([11, 11, 11], 2) == [(0, 0), (1, 0)]
+    assert origin_starts([1001], 4) == [(0, frame) for frame in origin_frames(1001, 4)]
+    with pytest.raises(ValueError, match="at least 1"):
+        origin_starts([10], 0)
+    with pytest.raises(ValueError, match="test trajectory"):
+        origin_starts([], 3)
 
 
 def test_a_system_may_take_its_own_number_of_start_frames():

@@ -60,7 +60,7 @@ rule long_rollout:
         "Long rollout ({wildcards.system}, L{wildcards.layers} k={wildcards.k}) vs long MD (ESI S4)"
     input:
         model="results/models/{system}/L{layers}_k{k}/model.npz",
-        md=lambda w: test_start(w.system),
+        md=lambda w: trajectory_files(w.system, "test"),
     output:
         series="results/rollouts/{system}/L{layers}_k{k}/long.csv",
         structure="results/rollouts/{system}/L{layers}_k{k}/long_structure.csv",

@@ -13,7 +13,7 @@ from ogn.net.trained import load_for_system
 
 system = make_system(sm.wildcards.system, sm.params.system)
 model = load_for_system(sm.input.model, sm.params.system, int(sm.params.k))
-series, structure = long_rollout_tables(system, model, read_trajectory(sm.input.md),
-                                        sm.params.rollout, log)
+trajectories = [read_trajectory(path) for path in sm.input.md]
+series, structure = long_rollout_tables(system, model, trajectories, sm.params.rollout, log)
 write_csv(series, sm.output.series)
 write_csv(structure, sm.output.structure)

@@ -6,8 +6,17 @@ One long run of a few hundred atoms is a noisy sample of its MSD: two MD runs fr
 frame whose velocities differ by one part in a million end 3 to 23 % apart after 2000 steps
 (LJ liquid and silica of the quick preset). Model and MD therefore both start from
 ``settings["long_origins"]`` frames (or a system's own count, :func:`long_origin_count`)
-spread evenly over the test trajectory; the series holds their means and standard errors, and
-the MSD ratio at the last step is judged against its error (:func:`long_rollout_judgement`).
+shared out over the test trajectories and spread evenly over each (:func:`origin_starts`); the
+series holds their means and standard errors, and the MSD ratio at the last step is judged
+against its error (:func:`long_rollout_judgement`).
+
+Frames of one trajectory are not independent structures: a slow liquid keeps its structure for
+longer than a 1000-step trajectory lasts. Quick-preset silica (363 atoms, 3600 K, 2000 steps),
+one learned model: 6 starts from one trajectory put its MSD at 0.83-0.91 of MD's in four
+trainings, and so did BKS's exact force in the same tables (0.85 +- 0.04); 12 starts put the
+learned force at 0.97 +- 0.05 and the exact force at 0.99 +- 0.05. The independent test
+trajectories (each from new velocities and its own decorrelation run) are the better
+samples, so the starts are taken from all of them.
 
 Both start from each frame with its velocities scaled by 1 + ``settings["long_perturbation"]``
 x, x a standard normal per component seeded by ``settings["seed"]`` and the frame, the same
@@ -49,6 +58,22 @@ def origin_frames(n_frames: int, n_origins: int) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n_frames - 1, n_origins)})
 
 
+def origin_starts(trajectory_lengths, n_origins: int) -> list[tuple[int, int]]:
+    """``(trajectory, frame)`` of ``n_origins`` start frames shared out over trajectories of
+    ``trajectory_lengths`` frames: as evenly as the count allows (the first ones take one more),
+    each share spread evenly from its trajectory's first frame to its last
+    (:func:`origin_frames`); a trajectory left without a share gives none."""
+    if n_origins < 1:
+        raise ValueError(f"long_origins must be at least 1, got {n_origins}")
+    lengths = list(trajectory_lengths)
+    if not lengths:
+        raise ValueError("a long rollout needs at least one test trajectory")
+    shares = [n_origins // len(lengths) + (index < n_origins % len(lengths))
+              for index in range(len(lengths))]
+    return [(index, frame) for index, (length, share) in enumerate(zip(lengths, shares))
+            if share for frame in origin_frames(length, share)]
+
+
 def long_origin_count(settings: dict, system_name: str) -> int:
     """How many start frames a system's long run takes: ``settings["long_origins_per_system"]``
     for it, else ``settings["long_origins"]`` (a glass, whose few hopping atoms make one run's
@@ -84,24 +109,31 @@ def earliest_stop(runs):
     return min(stopped, key=lambda rolled: rolled.stopped_at) if stopped else None
 
 
-def long_rollout_tables(system, model: TrainedModel, md, settings: dict, log: Callable):
+def long_rollout_tables(system, model: TrainedModel, trajectories, settings: dict,
+                        log: Callable):
     """(series, structure): per recorded MD step the MSD (mean and standard error over the
     start frames), total energy (first start frame) and F_s (mean) of model and MD, and g(r)
-    of both (mean over start frames) with the S(q) peak and the model's first stop."""
+    of both (mean over start frames) with the S(q) peak and the model's first stop. The start
+    frames are shared out over ``trajectories`` (a list of test trajectories, or one):
+    :func:`origin_starts`."""
+    if hasattr(trajectories, "step"):
+        trajectories = [trajectories]
     k = model.k
     n_model_steps = max(1, int(settings["long_steps"]) // k)
     record = int(settings["long_record_every"])
-    origins = origin_frames(len(md.step), long_origin_count(settings, system.name))
+    origins = origin_starts([len(md.step) for md in trajectories],
+                            long_origin_count(settings, system.name))
     relative = float(settings["long_perturbation"])
-    checks, potential_energy = md_based_checks(system, md, settings)
+    checks, potential_energy = md_based_checks(system, trajectories[0], settings)
     runs = []
-    for number, frame in enumerate(origins):
+    for number, (index, frame) in enumerate(origins):
+        md = trajectories[index]
         velocity = perturbed_velocity(md.velocity[frame], relative,
-                                      seed=(int(settings["seed"]), frame))
+                                      seed=(int(settings["seed"]), index, frame))
         start = md._replace(position=md.position[frame:], velocity=velocity[None],
                             step=md.step[frame:], time=md.time[frame:])
-        log(f"start frame {frame} ({number + 1} of {len(origins)}, velocities perturbed by "
-            f"{relative:g}): model rollout, "
+        log(f"start frame {frame} of test trajectory {index} ({number + 1} of {len(origins)}, "
+            f"velocities perturbed by {relative:g}): model rollout, "
             f"{n_model_steps} model steps of k = {k}, a frame every {record}")
         rolled, _ = model_rollout(system, model, settings, start, n_model_steps, record, checks,
                                   log)
