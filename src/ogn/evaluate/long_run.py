@@ -70,7 +70,8 @@ def origin_starts(trajectory_lengths, n_origins: int) -> list[tuple[int, int]]:
         raise ValueError("a long rollout needs at least one test trajectory")
     shares = [n_origins // len(lengths) + (index < n_origins % len(lengths))
               for index in range(len(lengths))]
-    return [(index, frame) for index, (length, share) in enumerate(zip(lengths, shares, strict=True))
+    return [(index, frame)
+            for index, (length, share) in enumerate(zip(lengths, shares, strict=True))
             if share for frame in origin_frames(length, share)]
 
 
