@@ -21,8 +21,8 @@ samples, so the starts are taken from all of them.
 Both start from each frame with its velocities scaled by 1 + ``settings["long_perturbation"]``
 x, x a standard normal per component seeded by ``settings["seed"]``, the trajectory and the
 frame, the same for model and MD. MD continued exactly from frames of one trajectory would
-repeat that trajectory: its runs would be one sample shifted in time, not independent ones, and their
-standard error far too small. Measured on the quick preset's liquid silicon (8 frames, 2000
+repeat that trajectory: its runs would be one sample shifted in time, not independent ones,
+and their standard error far too small. Measured on the quick preset's liquid silicon (8 frames, 2000
 steps): the exact continuations end at a mean MSD of 10.6 A^2, two sets of runs perturbed by
 1e-6 at 11.8 and 11.9 (ratios 1.11 +- 0.04 and 1.12 +- 0.08 against the exact ones)."""
 
