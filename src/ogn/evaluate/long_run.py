@@ -115,10 +115,8 @@ def long_rollout_tables(system, model: TrainedModel, trajectories, settings: dic
     """(series, structure): per recorded MD step the MSD (mean and standard error over the
     start frames), total energy (first start frame) and F_s (mean) of model and MD, and g(r)
     of both (mean over start frames) with the S(q) peak and the model's first stop. The start
-    frames are shared out over ``trajectories`` (a list of test trajectories, or one):
-    :func:`origin_starts`."""
-    if hasattr(trajectories, "step"):
-        trajectories = [trajectories]
+    frames are shared out over ``trajectories``, a list of test trajectories
+    (:func:`origin_starts`); the rollout checks take their limits from the first."""
     k = model.k
     n_model_steps = max(1, int(settings["long_steps"]) // k)
     record = int(settings["long_record_every"])
