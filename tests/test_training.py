@@ -8,7 +8,9 @@ from ogn.data.h5md import Trajectory, write_trajectory
 from ogn.data.pairs import (
     Pairs,
     PairsFileError,
+    content_sha256,
     evaluation_pairs_from_files,
+    joined_pairs,
     read_pairs,
     training_pairs_from_files,
     write_pairs,
@@ -106,6 +108,38 @@ def test_test_pairs_are_spread_evenly_and_files_round_trip(tmp_path):
         f["dv"][0, 0, 0] += 1.0
     with pytest.raises(PairsFileError, match="sha256"):
         read_pairs(path)
+
+
+def test_joined_pairs_hold_each_set_in_order_and_refuse_another_system(tmp_path):
+    """A glass's pairs joined by its liquid's: every array of the first set, then the
+    second's, with its trajectories numbered after the first's; a set of other atoms or
+    another k is refused with the difference named."""
+    first = training_pairs_from_files(write_trajectories(tmp_path, [1, 2]), 5)
+    second = training_pairs_from_files(write_trajectories(tmp_path, [3]), 5)
+    first = first._replace(attrs={**first.attrs, "system": "glass"})
+    second = second._replace(attrs={**second.attrs, "system": "liquid"})
+    joined = joined_pairs([first, second])
+    assert joined.n_pairs == first.n_pairs + second.n_pairs
+    for name in ("position", "velocity", "dr", "dv", "frame"):
+        np.testing.assert_array_equal(getattr(joined, name)[:first.n_pairs], getattr(first, name))
+        np.testing.assert_array_equal(getattr(joined, name)[first.n_pairs:],
+                                      getattr(second, name))
+    np.testing.assert_array_equal(np.unique(joined.trajectory), [0, 1, 2])
+    np.testing.assert_array_equal(joined.trajectory[first.n_pairs:], 2)
+    assert joined.attrs["systems"] == ["glass", "liquid"]
+    assert joined.attrs["pair_counts"] == [first.n_pairs, second.n_pairs]
+    assert joined.attrs["system"] == "glass" and len(joined.attrs["sources"]) == 3
+    assert joined.attrs["sha256"] == content_sha256(joined) != first.attrs["sha256"]
+    path = tmp_path / "joined.h5"
+    write_pairs(path, joined)
+    assert read_pairs(path).attrs == joined.attrs
+    other_k = training_pairs_from_files(write_trajectories(tmp_path, [3]), 10)
+    with pytest.raises(ValueError, match="their k differ"):
+        joined_pairs([first, other_k])
+    moved = second._replace(box=second.box * 1.1, mass=second.mass * 2.0)
+    with pytest.raises(ValueError, match=r"their masses, box differ \(a set joins another "
+                       r"only when both are pairs of the same atoms"):
+        joined_pairs([first, moved])
 
 
 # ----------------------------------------------------------------------------- schedule, order

@@ -199,6 +199,42 @@ def evaluation_pairs_from_files(paths: Sequence, k: int, n_pairs: int) -> Pairs:
     return pairs_from_trajectories(trajectories, k, frames, _source_attrs(paths, "test"))
 
 
+def joined_pairs(parts: Sequence[Pairs]) -> Pairs:
+    """The pairs of several sets as one training set: the first set's, then the others' in
+    order (their trajectory indices shifted past those before them). The sets must be of one
+    system's make (species, atom masses, box, k, dt and units alike), e.g. a glass and the
+    liquid it was quenched from; attrs are the first set's, with ``systems`` (the ``system``
+    of every set) and ``pair_counts`` (its number of pairs), ``sources`` and
+    ``source_sha256`` of all of them, and the sha256 of the joined arrays."""
+    first = parts[0]
+    for other in parts[1:]:
+        problems = [name for name, same in (
+            ("species", np.array_equal(first.species, other.species)
+             and first.attrs.get("species_names") == other.attrs.get("species_names")),
+            ("masses", np.array_equal(first.mass, other.mass)),
+            ("box", np.allclose(first.box, other.box, rtol=1e-9, atol=0.0)),
+            ("k", first.attrs.get("k") == other.attrs.get("k")),
+            ("dt", first.attrs.get("dt") == other.attrs.get("dt")),
+            ("units", first.attrs.get("units") == other.attrs.get("units"))) if not same]
+        if problems:
+            raise ValueError(f"pairs of {other.attrs.get('system')!r} cannot join those of "
+                             f"{first.attrs.get('system')!r}: their {', '.join(problems)} "
+                             "differ (a set joins another only when both are pairs of the same "
+                             "atoms in the same box at the same k and dt)")
+    offsets = np.cumsum([0] + [int(part.trajectory.max()) + 1 for part in parts[:-1]])
+    arrays = {name: np.concatenate([getattr(part, name) for part in parts])
+              for name in ("position", "velocity", "dr", "dv", "frame")}
+    arrays["trajectory"] = np.concatenate(
+        [part.trajectory + offset for part, offset in zip(parts, offsets, strict=True)]
+    ).astype(np.int32)
+    attrs = {**first.attrs, "systems": [part.attrs.get("system", "") for part in parts],
+             "pair_counts": [part.n_pairs for part in parts],
+             "sources": [s for part in parts for s in part.attrs.get("sources", [])],
+             "source_sha256": [part.attrs.get("source_sha256") for part in parts]}
+    joined = first._replace(attrs=attrs, **arrays)
+    return joined._replace(attrs={**attrs, "sha256": content_sha256(joined)})
+
+
 def _source_attrs(paths, split: str) -> dict:
     return {"split": split, "sources": [str(p) for p in paths],
             "source_sha256": file_sha256(paths)}
