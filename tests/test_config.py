@@ -178,3 +178,40 @@ def test_a_box_too_small_for_the_eam_cutoff_is_named_before_any_job(paper_config
                        r"[0-9.]+ exceeds half the box \(7\.0\); lower systems\.cuzr\.skin or enlarge "
                        r"the box"):
         validate_config(config)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["systems"]["lj_glass"].update(train_also_on=["liquid"]),
+     r"systems\.lj_glass\.train_also_on names 'liquid', which is not a configured system: "
+     r"remove it"),
+    (lambda c: c["systems"]["lj_glass"].update(train_also_on=["lj_glass"]),
+     r"systems\.lj_glass\.train_also_on names 'lj_glass', the system itself"),
+    (lambda c: c["systems"]["si"].update(train_also_on=["sio2"]),
+     r"systems\.si\.train_also_on names 'sio2', which differs in `species`; pairs join only "
+     r"those of the same atoms in the same box"),
+    (lambda c: c["systems"]["lj_glass"].update(train_also_on=["lj"]),
+     r"systems\.lj_glass\.train_also_on: the sweeps reuse the figures' models .* give the "
+     r"sweeps their own models"),
+])
+def test_train_also_on_names_a_system_of_the_same_atoms_outside_shared_sweeps(
+        paper_config, edit, message):
+    config = copy.deepcopy(paper_config)
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_train_also_on_joins_the_named_systems_pairs_at_the_models_k(paper_config):
+    """With sweeps of their own, the glass's figure models read the liquid's train pairs at
+    their own k beside the glass's, and nothing else changes: the physics block the MD jobs
+    read is the same."""
+    from ogn.workflow import targets
+
+    config = copy.deepcopy(paper_config)
+    config["sweeps"]["training"] = {"max_steps": 100, "max_minutes": None}
+    before = targets.system_physics(config, "lj_glass")
+    config["systems"]["lj_glass"]["train_also_on"] = ["lj"]
+    validate_config(config)
+    assert targets.train_also_on_pairs(config, "lj_glass", 5) == ["results/pairs/lj/k5/train.h5"]
+    assert targets.train_also_on_pairs(config, "lj", 5) == []
+    assert targets.system_physics(config, "lj_glass") == before

@@ -165,6 +165,28 @@ def test_models_and_curves_exist(finished_run):
             assert (folder / "model.npz").stat().st_size > 0
 
 
+def test_the_glass_learns_from_the_liquids_pairs_beside_its_own(finished_run):
+    """systems.lj_glass.train_also_on: [lj] (the tiny config, as the quick preset): the
+    glass's figure models learn from both systems' train pairs (the model file and the log
+    say so), its sweep models from its own alone."""
+    from ogn.net.modelfile import load_model
+
+    config = load_config(*CONFIGS)
+    assert config["systems"]["lj_glass"]["train_also_on"] == ["lj"]
+    results = finished_run / "results"
+    k = config["systems"]["lj_glass"]["fast_ogn_k"]
+    meta = load_model(results / "models" / "lj_glass" / f"L2_k{k}" / "model.npz").metadata
+    assert meta["train_systems"] == ["lj_glass", "lj"] and meta["system"] == "lj_glass"
+    log = (results / "logs" / "train" / "lj_glass" / f"L2_k{k}.log").read_text()
+    assert "training pairs: " in log and " of lj_glass, " in log and " of lj; test pairs: " in log
+    sweep = load_model(results / "sweeps" / "models" / "lj_glass" / "L2_k5" / "model.npz")
+    assert sweep.metadata["train_systems"] == ["lj_glass"]
+    summary = pd.read_csv(results / "rollouts" / "lj_glass" / f"L2_k{k}" / "summary.csv")
+    assert summary["step_family"].iloc[0].endswith("; also learned from lj's pairs")
+    own = pd.read_csv(results / "rollouts" / "lj" / f"L2_k{k}" / "summary.csv")
+    assert "also learned" not in own["step_family"].iloc[0]
+
+
 def test_the_sweeps_train_a_direct_predictor_of_their_own_for_the_same_steps(finished_run):
     """The tiny config's sweep models (sweeps.model, sweeps.training): the vector decoder,
     every one for the same 10 steps, under results/sweeps/models/; their figures name them."""

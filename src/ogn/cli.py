@@ -229,6 +229,7 @@ def model_description(path) -> str:
              f"{network.n_layers} layers, latent {network.latent_size}",
              f"graph cutoff   {meta['graph_cutoff']}",
              f"training steps {meta.get('steps')}",
+             f"trained on     pairs of {', '.join(meta.get('train_systems') or [meta.get('system') or '(not recorded)'])}",
              f"potential      {(meta.get('system_config') or {}).get('potential', {}).get('kind', '(not recorded: --config needed for --conserve-energy)')}"]
     lines += measured_accuracy(Path(path), meta, network.n_layers)
     return "\n".join(lines)

@@ -101,6 +101,10 @@ def curriculum_pairs(system, k, overrides=None, block=None):
     return [f"results/pairs/{system}/k1/train.h5", f"results/pairs/{system}/k1/test.h5"]
 
 
+def train_also_on_pairs(system, k):
+    return targets.train_also_on_pairs(config, system, k)
+
+
 def figure_models():
     return targets.figure_models(config)
 

@@ -35,6 +35,7 @@ rule train:
         train="results/pairs/{system}/k{k}/train.h5",
         test="results/pairs/{system}/k{k}/test.h5",
         curriculum=lambda w: curriculum_pairs(w.system, w.k),
+        also=lambda w: train_also_on_pairs(w.system, w.k),
     output:
         model="results/models/{system}/L{layers}_k{k}/model.npz",
         curve="results/models/{system}/L{layers}_k{k}/curve.csv",

@@ -22,7 +22,7 @@ model = with_network_precision(load_for_system(sm.input.model, sm.params.system,
                                                int(sm.params.k)),
                                sm.params.point.get("precision", "float32"))
 row = {"system": sm.wildcards.system, "point": sm.wildcards.point, **sm.params.point,
-       "step_family": model.network_config.step_family,
+       "step_family": model.step_label,
        "graph_cutoff": model.graph_cutoff, "training_steps": int(model.training_steps or 0),
        "model": sm.input.model}
 row.update(frontier_accuracy(make_system(sm.wildcards.system, sm.params.physics), model,

@@ -27,7 +27,7 @@ write_trajectory(sm.output.trajectory, against_md.rollout_trajectory(
 summary = {"system": name, "layers": int(sm.wildcards.layers), "k": model.k,
            "model": str(sm.input.model),
            "training_steps": model.training_steps,
-           "step_family": model.network_config.step_family, **against_md.rollout_summary(
+           "step_family": model.step_label, **against_md.rollout_summary(
                system, settings, table, result, md, model.k, md_steps,
                against_md.figure_step_of(settings, name))}
 write_csv(pd.DataFrame([summary]), sm.output.summary)

@@ -171,7 +171,7 @@ def rollout_trajectory(system, model: TrainedModel, result, table, skin: float, 
                 "dt_unit": system.units.time_in_files, "kind": "rollout", "k": k,
                 "layers": int(model.network_config.n_layers), "model": str(model_path),
                 "training_steps": model.training_steps, "start": str(start_path),
-                "step_family": model.network_config.step_family,
+                "step_family": model.step_label,
                 "graph_skin": skin, "stopped_at_model_step": result.stopped_at,
                 "stop_reason": result.stop_reason, "edge_rebuilds": result.n_rebuilds}
     steps = result.model_steps * k

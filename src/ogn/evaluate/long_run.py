@@ -216,7 +216,7 @@ def long_structure(system, model: TrainedModel, runs, q_peak: float):
                          "model_stopped_at_md_step": -1 if stopped is None
                          else stopped.stopped_at * model.k,
                          "training_steps": model.training_steps,
-                         "step_family": model.network_config.step_family})
+                         "step_family": model.step_label})
 
 
 def long_rollout_judgement(series, structure) -> dict:

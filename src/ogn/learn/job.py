@@ -5,7 +5,7 @@ options ask for it), and the model file with its metadata."""
 from collections.abc import Callable
 from pathlib import Path
 
-from ogn.data.pairs import read_pairs, species_masses, stride_time
+from ogn.data.pairs import joined_pairs, read_pairs, species_masses, stride_time
 from ogn.evaluate.metrics import shortest_pair_distances
 from ogn.learn.checkpoint import TrainState
 from ogn.learn.curriculum import train_with_curriculum
@@ -24,10 +24,13 @@ from ogn.net.options import (
 from ogn.net.simulator import make_simulator
 
 
-def checked_pairs(train_path, test_path, species: list):
+def checked_pairs(train_path, test_path, species: list, also: list | None = None):
     """The train and test pairs, refused with a message if their species differ from the
-    system's or the two were made at different k."""
+    system's or the two were made at different k; with ``also`` (paths of other systems' train
+    pairs: :func:`ogn.data.pairs.joined_pairs`), the train pairs are joined by theirs."""
     train_pairs, test_pairs = read_pairs(train_path), read_pairs(test_path)
+    if also:
+        train_pairs = joined_pairs([train_pairs] + [read_pairs(path) for path in also])
     for pairs in (train_pairs, test_pairs):
         if pairs.attrs["species_names"] != species:
             raise ValueError(f"pairs species {pairs.attrs['species_names']} differ from the "
@@ -45,15 +48,26 @@ def default_checkpoint(model_path) -> str:
 
 def train_model_file(train_path, test_path, system_block: dict, model_block: dict,
                      training: dict, layers: int, model_path, curve_path, *,
-                     curriculum: list | None = None, checkpoint: str | None = None,
-                     log: Callable = print) -> TrainState:
+                     curriculum: list | None = None, also: list | None = None,
+                     checkpoint: str | None = None, log: Callable = print) -> TrainState:
     """Train one network on one system's pairs and write ``model_path`` and ``curve_path``.
 
     ``curriculum``: [k = 1 train pairs, k = 1 test pairs] of the stride curriculum (empty or
-    None without one); ``checkpoint``: the resumable checkpoint (default beside the model).
+    None without one); ``also``: train pairs files of other systems of the same atoms and box
+    that join the system's own (``systems.<name>.train_also_on``; the test pairs stay the
+    system's own); ``checkpoint``: the resumable checkpoint (default beside the model).
     """
     species = list(system_block["species"])
-    train_pairs, test_pairs = checked_pairs(train_path, test_path, species)
+    if also and curriculum:
+        raise ValueError("a stride curriculum trains on the system's own k = 1 pairs only: "
+                         "drop systems.<name>.train_also_on, or the curriculum option")
+    train_pairs, test_pairs = checked_pairs(train_path, test_path, species, also)
+    if also:
+        log("training pairs: " + ", ".join(
+            f"{count} of {name}" for name, count in zip(train_pairs.attrs["systems"],
+                                                      train_pairs.attrs["pair_counts"],
+                                                      strict=True))
+            + f"; test pairs: {test_pairs.n_pairs} of {test_pairs.attrs['system']}")
     checkpoint = checkpoint or default_checkpoint(model_path)
     graph_cutoff = float(system_block["graph_cutoff"])
     recipe = training_recipe(model_block, training)

@@ -177,4 +177,5 @@ def model_metadata(simulator: Simulator, state: TrainState, train_pairs: Pairs,
             "n_species": simulator.n_species, "graph_cutoff": float(graph_cutoff),
             "k": int(attrs["k"]), "dt": attrs.get("dt"), "train_sha256": attrs.get("sha256"),
             "test_sha256": test_pairs.attrs.get("sha256"), "steps": state.step,
-            "n_atoms": train_pairs.n_atoms}
+            "n_atoms": train_pairs.n_atoms,
+            "train_systems": attrs.get("systems", [attrs.get("system", "")])}

@@ -45,6 +45,16 @@ class TrainedModel(NamedTuple):
         return self.metadata.get("steps")
 
     @property
+    def step_label(self) -> str:
+        """The step family (:attr:`NetworkConfig.step_family`), and the other systems whose
+        pairs it also learned from (``systems.<name>.train_also_on``), for a figure's footer:
+        ``learned pair force, 1 substeps; also learned from lj's pairs``."""
+        others = [name for name in self.metadata.get("train_systems") or []
+                  if name != self.system_name]
+        also = f"; also learned from {', '.join(others)}'s pairs" if others else ""
+        return self.network_config.step_family + also
+
+    @property
     def network_dtype(self):
         """The dtype the network is fed: that of its trained parameters."""
         return jnp.float32

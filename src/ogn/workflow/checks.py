@@ -55,6 +55,13 @@ def startup_problems(config: dict) -> list[str]:
                     problems.append(f"systems.{name}.quench.from_system = "
                                     f"{quench['from_system']!r} differs in `{key}`; a quench "
                                     "keeps the atoms and the box")
+        for other in block.get("train_also_on") or []:
+            source = config["systems"][other]
+            for key in ("species", "counts", "masses", "box", "units", "dt"):
+                if source[key] != block[key]:
+                    problems.append(f"systems.{name}.train_also_on names {other!r}, which "
+                                    f"differs in `{key}`; pairs join only those of the same "
+                                    "atoms in the same box at the same dt: remove it")
     return problems
 
 
@@ -92,6 +99,11 @@ def consistency_problems(config: dict) -> list[str]:
         if quench and quench["from_system"] not in systems:
             problems.append(f"config key systems.{name}.quench.from_system = "
                             f"{quench['from_system']!r} is not a configured system")
+        for other in block.get("train_also_on") or []:
+            if other not in systems or other == name:
+                problems.append(f"config key systems.{name}.train_also_on names {other!r}, "
+                                + ("the system itself" if other == name
+                                   else "which is not a configured system") + ": remove it")
     for name in config.get("models", {}).get("systems", []):
         if name not in systems:
             problems.append(f"config key models.systems lists {name!r}, which is not in systems")
@@ -118,6 +130,15 @@ def sweep_problems(config: dict) -> list[str]:
         if name in systems and "quench" in systems[name]:
             problems.append(f"sweeps.transfer.systems lists {name!r}, a quenched system; "
                             "transfer runs start from an equilibrated liquid: remove it")
+    if not (sweeps.get("model") or sweeps.get("training")):  # the sweeps use the figures' models
+        for name in dict.fromkeys(name for key, name in named if key != "sweeps.transfer.systems"):
+            if (systems.get(name) or {}).get("train_also_on"):
+                problems.append(
+                    f"systems.{name}.train_also_on: the sweeps reuse the figures' models "
+                    "(sweeps.model and sweeps.training are empty), and a sweep compares what "
+                    "each system learns from its own pairs; give the sweeps their own models "
+                    "(e.g. sweeps.training: {max_steps: N, max_minutes: null}) or remove "
+                    "train_also_on")
     steps = int(config["md"]["production"]["steps"])
     too_long = sorted({int(k) for k in list(sweeps["k"]) + [sweeps["curve_k"]] if int(k) > steps})
     if too_long:

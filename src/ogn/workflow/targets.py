@@ -126,7 +126,14 @@ def model_block(config: dict, overrides: dict | None = None,
 
 
 # a system's model and its amount of data, not its physics
-MODEL_CHOICE_KEYS = ("model_options", "training", "production")
+MODEL_CHOICE_KEYS = ("model_options", "training", "production", "train_also_on")
+
+
+def train_also_on_pairs(config: dict, system: str, k) -> list[str]:
+    """The train pairs files of the systems in ``systems.<system>.train_also_on`` at stride
+    k, which join the system's own when its figure models train ([] when none)."""
+    return [f"results/pairs/{other}/k{int(k)}/train.h5"
+            for other in config["systems"][system].get("train_also_on") or []]
 
 
 def system_physics(config: dict, name: str) -> dict:
