@@ -50,19 +50,23 @@ def startup_problems(config: dict) -> list[str]:
         quench = block.get("quench")
         if quench:
             source = config["systems"][quench["from_system"]]
-            for key in ("species", "counts", "box", "units"):
-                if source[key] != block[key]:
-                    problems.append(f"systems.{name}.quench.from_system = "
-                                    f"{quench['from_system']!r} differs in `{key}`; a quench "
-                                    "keeps the atoms and the box")
+            problems += [f"systems.{name}.quench.from_system = {quench['from_system']!r} "
+                         f"differs in `{key}`; a quench keeps the atoms and the box"
+                         for key in differing_keys(source, block, ("species", "counts", "box",
+                                                                   "units"))]
         for other in block.get("train_also_on") or []:
             source = config["systems"][other]
-            for key in ("species", "counts", "masses", "box", "units", "dt"):
-                if source[key] != block[key]:
-                    problems.append(f"systems.{name}.train_also_on names {other!r}, which "
-                                    f"differs in `{key}`; pairs join only those of the same "
-                                    "atoms in the same box at the same dt: remove it")
+            problems += [f"systems.{name}.train_also_on names {other!r}, which differs in "
+                         f"`{key}`; pairs join only those of the same atoms in the same box at "
+                         "the same dt: remove it"
+                         for key in differing_keys(source, block, ("species", "counts", "masses",
+                                                                   "box", "units", "dt"))]
     return problems
+
+
+def differing_keys(first: dict, second: dict, keys) -> list[str]:
+    """The ``keys`` whose values differ between two ``systems.<name>`` blocks."""
+    return [key for key in keys if first[key] != second[key]]
 
 
 def potential_range(block: dict) -> float | None:
@@ -130,7 +134,9 @@ def sweep_problems(config: dict) -> list[str]:
         if name in systems and "quench" in systems[name]:
             problems.append(f"sweeps.transfer.systems lists {name!r}, a quenched system; "
                             "transfer runs start from an equilibrated liquid: remove it")
-    if not (sweeps.get("model") or sweeps.get("training")):  # the sweeps use the figures' models
+    from ogn.workflow.sweeps import own_sweep_models  # here: sweeps imports config, config this
+
+    if not own_sweep_models(config):
         for name in dict.fromkeys(name for key, name in named if key != "sweeps.transfer.systems"):
             if (systems.get(name) or {}).get("train_also_on"):
                 problems.append(
