@@ -215,3 +215,42 @@ def test_train_also_on_joins_the_named_systems_pairs_at_the_models_k(paper_confi
     assert targets.train_also_on_pairs(config, "lj_glass", 5) == ["results/pairs/lj/k5/train.h5"]
     assert targets.train_also_on_pairs(config, "lj", 5) == []
     assert targets.system_physics(config, "lj_glass") == before
+
+
+def test_a_system_like_another_is_that_system_with_its_own_keys_over_it(paper_config):
+    """``like: sio2`` copies silica's block (potential, box, options), less the pairs its
+    models learn from, and overlays the system's own keys; the result validates, and a
+    change to silica's potential reaches it."""
+    from ogn.workflow.config import with_like_systems
+
+    config = copy.deepcopy(paper_config)
+    config["systems"]["sio2"]["train_also_on"] = ["sio2_hot"]
+    config["systems"]["sio2_hot"] = {"like": "sio2", "temperature": 5000.0,
+                                     "production": {"n_train": 2}}
+    config["sweeps"]["training"] = {"max_steps": 100, "max_minutes": None}
+    resolved = with_like_systems(config)
+    hot, silica = resolved["systems"]["sio2_hot"], resolved["systems"]["sio2"]
+    assert "like" not in hot and "train_also_on" not in hot
+    assert hot["temperature"] == 5000.0 and hot["production"] == {"n_train": 2}
+    assert hot["potential"] == silica["potential"] and hot["box"] == silica["box"]
+    assert config["systems"]["sio2_hot"]["like"] == "sio2"  # the input is left as it was
+    validate_config(resolved)
+    config["systems"]["sio2"]["potential"]["charges"] = [2.4, -1.2]
+    assert with_like_systems(config)["systems"]["sio2_hot"]["potential"]["charges"] == [2.4, -1.2]
+
+
+@pytest.mark.parametrize("like, message", [
+    ("silica", r"systems\.hot\.like: 'silica' is not another system in systems \(.*sio2.*\); "
+               "name one"),
+    ("hot", r"systems\.hot\.like: 'hot' is not another system"),
+    ("warm", r"systems\.hot\.like: 'warm' is itself given `like: sio2`; name a system "
+             "defined in full"),
+])
+def test_a_like_that_names_no_full_system_is_named(paper_config, like, message):
+    from ogn.workflow.config import with_like_systems
+
+    config = copy.deepcopy(paper_config)
+    config["systems"]["warm"] = {"like": "sio2", "temperature": 4000.0}
+    config["systems"]["hot"] = {"like": like, "temperature": 5000.0}
+    with pytest.raises(ConfigError, match=message):
+        with_like_systems(config)

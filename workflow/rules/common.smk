@@ -9,10 +9,13 @@ from snakemake.exceptions import WorkflowError
 
 from ogn.net.options import PAPER_OPTIONS, architecture_label, uses_curriculum
 from ogn.workflow import targets
-from ogn.workflow.config import ConfigError, validate_config
+from ogn.workflow.config import ConfigError, validate_config, with_like_systems
 from ogn.workflow.sweeps import layer_sweep_models, transfer_variants
 
 try:
+    # a system given `like: <other>` becomes the other's block with its own keys over it,
+    # here, so that every rule and job (their `snakemake.config`) sees it in full
+    config.update(with_like_systems(config))
     validate_config(config, os.path.join(workflow.basedir, "config", "schema.yaml"))
 except ConfigError as error:
     raise WorkflowError(f"{error}\nFix the config file(s) given with --configfile.")

@@ -33,11 +33,49 @@ def deep_update(base: dict, overlay: dict) -> dict:
 
 
 def load_config(*paths) -> dict:
+    """The files overlaid in order, with systems given ``like:`` another resolved
+    (:func:`with_like_systems`)."""
     config: dict = {}
     for path in paths:
         with open(path) as handle:
             config = deep_update(config, yaml.safe_load(handle) or {})
-    return config
+    return with_like_systems(config)
+
+
+LIKE = "like"
+NOT_INHERITED = ("train_also_on",)  # which pairs a system's models learn from stays its own
+
+
+def with_like_systems(config: dict) -> dict:
+    """``config`` with every system block that says ``like: <other>`` replaced by the other
+    system's block (less its NOT_INHERITED keys) overlaid with its own keys, ``like``
+    dropped: ``{like: sio2, temperature: 5000.0}`` is silica at 5000 K, whatever potential,
+    box and options ``sio2`` has in the files given. The other system must be defined in
+    full. Raises :class:`ConfigError` naming the key otherwise."""
+    systems = config.get("systems")
+    if not isinstance(systems, dict) or not any(
+            isinstance(block, dict) and LIKE in block for block in systems.values()):
+        return config
+    resolved, problems = {}, []
+    for name, block in systems.items():
+        if not isinstance(block, dict) or LIKE not in block:
+            resolved[name] = block
+            continue
+        other = block[LIKE]
+        base = systems.get(other) if isinstance(other, str) else None
+        if not isinstance(base, dict) or other == name:
+            problems.append(f"systems.{name}.like: {other!r} is not another system in "
+                            f"systems ({', '.join(n for n in systems if n != name)}); name one")
+        elif LIKE in base:
+            problems.append(f"systems.{name}.like: {other!r} is itself given `like: "
+                            f"{base[LIKE]}`; name a system defined in full")
+        else:
+            inherited = {k: v for k, v in base.items() if k not in NOT_INHERITED}
+            resolved[name] = deep_update(inherited,
+                                         {k: v for k, v in block.items() if k != LIKE})
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return {**config, "systems": resolved}
 
 
 def dotted(path) -> str:
