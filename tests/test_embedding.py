@@ -296,31 +296,6 @@ def test_wall_continues_a_repulsion_and_changes_nothing_else():
     assert held[-1] > 0
 
 
-def test_a_force_weakening_towards_the_core_is_held_at_its_band_strongest():
-    """A table that repels where pairs are many but weakens towards r0 and attracts there
-    (silica's O-O table learned from 5000 K pairs: -13.9 eV/A at 1.12 r0, +6.7 at r0) is
-    held, from the band's strongest repulsion inward, at that value: it repels everywhere
-    below, the table beyond that sample is untouched, and continuing twice changes nothing."""
-    cutoff, r0 = 3.0, 1.0
-    exact = np.asarray(born_mayer_table())
-    r = np.arange(512) * cutoff / 511
-    dip = np.where(r < 1.12, 20.0 * (1.12 - r) / 0.12, 0.0)  # weakens to +15 at r0
-    weakening = exact.copy()
-    weakening[0, :, 0, 0] += dip
-    weakening[0, :, 0, 1] += np.where(r < 1.12, -20.0 / 0.12, 0.0)
-    continued = np.asarray(wall_continued(jnp.asarray(weakening), cutoff, ((r0,),)))
-    strongest_at = int(np.argmin(np.where((r >= r0) & (r <= 1.15 * r0 + 1e-9),
-                                          weakening[0, :, 0, 0], np.inf)))
-    assert 1.05 < r[strongest_at] <= 1.15
-    held = continued[0, :strongest_at, 0, 0]
-    np.testing.assert_array_equal(held, weakening[0, strongest_at, 0, 0])
-    assert np.all(held < 0)
-    np.testing.assert_array_equal(continued[0, :strongest_at, 0, 1], 0.0)
-    np.testing.assert_array_equal(continued[0, strongest_at:], weakening[0, strongest_at:])
-    np.testing.assert_array_equal(
-        np.asarray(wall_continued(jnp.asarray(continued), cutoff, ((r0,),))), continued)
-
-
 def test_wall_is_safe_to_train_through():
     """The gradient of a loss through the continuation is finite whatever the table holds
     (where the force does not repel, its log-slope is not taken)."""

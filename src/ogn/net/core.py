@@ -14,9 +14,7 @@ central and a function of the distance, it keeps momentum exact and the motion c
 Below r0 the learned function itself is not read where no training pair was (turned
 attractive there, it pulls a close pair in faster than the core can hold it): a learned MLP
 is held at its value at r0, and a table continues from r0 as an exponential wall with the
-learned force's value and steepness there, or, where the force does not repel and grow
-there, is held at its strongest repulsion a little further out
-(:func:`ogn.net.tables.wall_continued`).
+learned force's value and steepness there (:func:`ogn.net.tables.wall_continued`).
 r0 is a fraction (the option's value, e.g. 0.95) of the shortest distance of that species pair
 in the training data, measured when training starts on up to CORE_FRAMES configurations and
 recorded in the model file: with a fraction below one the core leaves the training data

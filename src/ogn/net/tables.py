@@ -66,38 +66,25 @@ def pair_table_in_use(table, cutoff: float, slopes_from_values: bool = False,
 
 WALL_REACH = 0.03  # the wall's log-slope is read over this fraction of the core radius
 WALL_GROWTH_LIMIT = 10.0  # the continued wall grows by at most e^this
-WALL_BAND = 0.15  # a force that does not repel at r0 is held at its strongest repulsion
-#                   within this fraction of r0 beyond it
 
 
 def wall_continued(table, cutoff: float, core_radii: tuple):
     """A pair-force table (S^2, M, 1, 2) whose samples closer than their species pair's core
-    radius r0 (:mod:`ogn.net.core`) continue the learned force as a repulsive wall.
+    radius r0 (:mod:`ogn.net.core`) continue the learned force as an exponential wall.
 
     Closer than the closest training pair, a learned table holds what it began with (an
     untrained MLP's values, which may attract) plus the little that smoothness gives it, and
     a close pair meets no wall: Kob-Andersen's learned tables turn attractive just below the
-    shortest training distance, and rollouts end in an energy jump. Two cases, per species
-    pair and channel, r1 the first sample at or beyond r0:
-
-    * the learned force repels at r1, grows towards r1 over the sample WALL_REACH r0 further
-      out, and is strongest at r1 within WALL_BAND r0: below r1 each sample becomes
-      ``f(r) = f0 exp(kappa (r1 - r))``, f0 the learned force at r1 and kappa its
-      logarithmic slope ``ln(f0 / f(r1 + WALL_REACH r0)) / (WALL_REACH r0)``, the growth
-      capped at e^WALL_GROWTH_LIMIT: a Born-Mayer wall that meets the learned force at r1
-      with its value and steepness;
-    * otherwise the force is held, from the sample ra where it is most repulsive within
-      [r1, r1 + WALL_BAND r0] (the outermost such sample) inward, at its value there. Between
-      the closest training pair and the distance where pairs are many, a table is only
-      partly trained: silica's O-O table learned from 5000 K pairs falls from -13.9 eV/A at
-      1.82 A to +6.7 (attracting) at r0 = 1.63 A, and a hold at r1 alone pulled O atoms
-      into each other in long rollouts; held from 1.82 A it repels everywhere below.
-
-    The slopes follow (``-kappa f``; 0 where held). Both cases read the table at and beyond
-    r1 and change it only below r1 (wall) or below ra (hold), where the held samples are all
-    the band's strongest repulsion, so continuing twice changes nothing (model files hold it
-    continued). A function of distance per unordered species pair, it keeps the force
-    conservative and momentum exact."""
+    shortest training distance, and rollouts end in an energy jump. Below r0 each sample
+    becomes ``f(r) = f0 exp(kappa (r1 - r))``, f0 the learned force at r1 (the first sample
+    at or beyond r0), kappa the force's logarithmic slope read from f0 and the sample
+    WALL_REACH r0 further out, ``ln(f0 / f(r1 + WALL_REACH r0)) / (WALL_REACH r0)`` where both
+    repel (else 0: the force is held at f0), the growth capped at e^WALL_GROWTH_LIMIT: a
+    Born-Mayer wall that meets the learned force at r1 with its value and steepness. The
+    slopes follow (``-kappa f``). A table is continued from its samples at and beyond r0
+    alone, so continuing it twice changes nothing (model files hold it continued), and
+    being a function of distance per unordered species pair it keeps the force conservative
+    and momentum exact."""
     table = jnp.asarray(table)
     pairs, points = table.shape[0], table.shape[1]
     radii = np.asarray(core_radii, np.float64).reshape(-1)
@@ -109,29 +96,18 @@ def wall_continued(table, cutoff: float, core_radii: tuple):
     first = np.minimum(np.ceil(radii / spacing - 1e-9).astype(int), points - 2)
     reach = np.maximum(np.round(WALL_REACH * radii / spacing).astype(int), 1)
     outer = np.minimum(first + reach, points - 1)
-    band_end = np.minimum(first + np.round(WALL_BAND * radii / spacing).astype(int), points - 1)
     rows = np.arange(pairs)
-    index = np.arange(points)
-    cored = radii[:, None] > 0  # (P, 1)
-    # the band's strongest repulsion (most negative value) and its outermost sample
-    in_band = jnp.asarray((index[None, :] >= first[:, None]) & (index[None, :] <= band_end[:, None]))
-    banded = jnp.where(in_band[..., None], values, jnp.finfo(values.dtype).max)
-    strongest = jnp.min(banded, axis=1)  # (P, C)
-    anchor = points - 1 - jnp.argmin(banded[:, ::-1], axis=1)  # (P, C): outermost minimum
     f0, f1 = values[rows, first], values[rows, outer]  # (P, C)
-    repels = (f0 < f1) & (f1 < 0) & (anchor == first[:, None])
+    repels = (f0 < f1) & (f1 < 0)
     ratio = jnp.where(repels, f0 / jnp.where(repels, f1, -1.0), 1.0)  # > 1 where it repels
     steepness = jnp.log(ratio) / ((outer - first) * spacing)[:, None]
     depth = np.maximum(grid[first][:, None] - grid[None, :], 0.0)  # (P, M): r1 - r
+    below = jnp.asarray((grid[None, :] < grid[first][:, None]) & (radii[:, None] > 0))
     growth = jnp.exp(jnp.minimum(steepness[:, None, :] * depth[:, :, None], WALL_GROWTH_LIMIT))
     wall = f0[:, None, :] * growth
-    below_first = jnp.asarray((grid[None, :] < grid[first][:, None]) & cored)[..., None]
-    below_anchor = (index[None, :, None] < anchor[:, None, :]) & cored[..., None]  # (P, M, C)
-    walled = repels[:, None, :] & below_first
-    held = ~repels[:, None, :] & below_anchor
-    values_out = jnp.where(walled, wall, jnp.where(held, strongest[:, None, :], values))
-    slopes_out = jnp.where(walled, -steepness[:, None, :] * wall, jnp.where(held, 0.0, slopes))
-    return jnp.stack([values_out, slopes_out], axis=-1)
+    values = jnp.where(below[..., None], wall, values)
+    slopes = jnp.where(below[..., None], -steepness[:, None, :] * wall, slopes)
+    return jnp.stack([values, slopes], axis=-1)
 
 
 def radial_table_in_use(table, cutoff: float, slopes_from_values: bool = False):
