@@ -226,13 +226,16 @@ def test_a_system_like_another_is_that_system_with_its_own_keys_over_it(paper_co
     config = copy.deepcopy(paper_config)
     config["systems"]["sio2"]["train_also_on"] = ["sio2_hot"]
     config["systems"]["sio2_hot"] = {"like": "sio2", "temperature": 5000.0,
-                                     "production": {"n_train": 2}}
+                                     "production": {"n_train": 2},
+                                     "model_options": {"learning_rate": 0.01}}
     config["sweeps"]["training"] = {"max_steps": 100, "max_minutes": None}
     resolved = with_like_systems(config)
     hot, silica = resolved["systems"]["sio2_hot"], resolved["systems"]["sio2"]
     assert "like" not in hot and "train_also_on" not in hot
     assert hot["temperature"] == 5000.0 and hot["production"] == {"n_train": 2}
     assert hot["potential"] == silica["potential"] and hot["box"] == silica["box"]
+    # nested blocks merge key by key, as overlays do
+    assert hot["model_options"] == {**silica["model_options"], "learning_rate": 0.01}
     assert config["systems"]["sio2_hot"]["like"] == "sio2"  # the input is left as it was
     validate_config(resolved)
     config["systems"]["sio2"]["potential"]["charges"] = [2.4, -1.2]
@@ -254,3 +257,16 @@ def test_a_like_that_names_no_full_system_is_named(paper_config, like, message):
     config["systems"]["hot"] = {"like": like, "temperature": 5000.0}
     with pytest.raises(ConfigError, match=message):
         with_like_systems(config)
+
+
+def test_loaded_config_files_resolve_like(tmp_path):
+    """``load_config`` (the CLI's and the benchmarks' reader) resolves ``like:`` as the
+    workflow does."""
+    overlay = tmp_path / "hot.yaml"
+    overlay.write_text("systems:\n  sio2_hot: {like: sio2, temperature: 5000.0}\n")
+    config = load_config(PAPER, overlay)
+    hot = config["systems"]["sio2_hot"]
+    assert "like" not in hot and hot["temperature"] == 5000.0
+    assert {k: v for k, v in hot.items() if k != "temperature"} == {
+        k: v for k, v in config["systems"]["sio2"].items() if k != "temperature"}
+    validate_config(config)

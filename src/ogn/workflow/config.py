@@ -21,6 +21,11 @@ class ConfigError(ValueError):
     pass
 
 
+def invalid_configuration(messages: list[str]) -> ConfigError:
+    """One error listing every problem, one per line."""
+    return ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))
+
+
 def deep_update(base: dict, overlay: dict) -> dict:
     """Recursive dict merge (what Snakemake does with several --configfile)."""
     merged = copy.deepcopy(base)
@@ -74,7 +79,7 @@ def with_like_systems(config: dict) -> dict:
             resolved[name] = deep_update(inherited,
                                          {k: v for k, v in block.items() if k != LIKE})
     if problems:
-        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+        raise invalid_configuration(problems)
     return {**config, "systems": resolved}
 
 
@@ -171,4 +176,4 @@ def validate_config(config: dict, schema_path=DEFAULT_SCHEMA) -> None:
         messages.extend(system_training_problems(config, validator))
     messages.extend(cross_key_problems(config) if not messages else [])
     if messages:
-        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(messages))
+        raise invalid_configuration(messages)
